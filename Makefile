@@ -1,0 +1,37 @@
+# Navi: `make run` serves the app on the embedded defaults, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test bench demo lint migrate venv
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+migrate: venv
+	$(PY) manage.py migrate --noinput
+
+run: migrate
+	$(PY) manage.py runserver $(HOST):$(PORT) --noreload --nostatic
+
+test: venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Figures for the README: relay latency, throughput and 200 concurrent streams, in-process and with Redis.
+bench: venv
+	$(PY) -m bench.run $(BENCH_ARGS)
+
+# The app against the fake Ollama, for trying Navi without a model.
+demo: migrate
+	$(PY) -m tests.fakes.demo --port $(PORT)
+
+lint: venv
+	$(PY) -m pip install --quiet ruff
+	$(VENV)/bin/ruff check .

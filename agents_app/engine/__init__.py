@@ -1,0 +1,35 @@
+"""Navi's agent engine: plain async Python, no Django. The host drives `run_agent` and supplies the ports."""
+
+from agents_app.engine.agent import (
+    DEFAULT_CONTEXT_TOKENS,
+    AgentSpec,
+    ContextUsage,
+    Emit,
+    Record,
+    RunInput,
+    RunItem,
+    RunServices,
+)
+from agents_app.engine.llm import LLM, LLMChunk, LLMError
+from agents_app.engine.loop import run_agent
+from agents_app.engine.messages import ChatMessage, ToolCall
+from agents_app.engine.stop import StopSignal, Stopped
+
+__all__ = [
+    "DEFAULT_CONTEXT_TOKENS",
+    "LLM",
+    "AgentSpec",
+    "ChatMessage",
+    "ContextUsage",
+    "Emit",
+    "LLMChunk",
+    "LLMError",
+    "Record",
+    "RunInput",
+    "RunItem",
+    "RunServices",
+    "StopSignal",
+    "Stopped",
+    "ToolCall",
+    "run_agent",
+]

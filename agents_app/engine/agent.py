@@ -1,0 +1,77 @@
+"""What one run of the agent is given and what it yields."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from agents_app.engine.llm import LLM
+from agents_app.engine.messages import ChatMessage
+from agents_app.engine.stop import StopSignal
+from agents_app.engine.tools.base import ToolPorts, ToolRegistry
+
+DEFAULT_CONTEXT_TOKENS = 65536
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    """The parts of a profile the engine needs."""
+
+    profile_id: str
+    name: str
+    model: str
+    system_prompt: str = ""
+    tools: tuple[str, ...] = ()
+    think: bool = False
+    options: Mapping = field(default_factory=dict)
+    max_iterations: int = 20
+    max_context_tokens: int | None = None
+    planning_enabled: bool = False
+
+
+@dataclass(frozen=True)
+class RunServices:
+    llm: LLM
+    tools: ToolRegistry
+    ports: ToolPorts
+    stop: StopSignal
+
+
+@dataclass(frozen=True)
+class RunInput:
+    agent: AgentSpec
+    # The model's context so far, ending with the new user message (the system prompt is added by the engine).
+    history: tuple[ChatMessage, ...]
+    user_id: str
+    session_id: str
+    # Extra system text for this run, e.g. what the agent remembers about the user.
+    system_extras: tuple[str, ...] = ()
+    depth: int = 0
+
+
+# --- What a run yields ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Emit:
+    """An event for the client."""
+
+    event: dict
+
+
+@dataclass(frozen=True)
+class Record:
+    """A message to store in the conversation, in order."""
+
+    message: ChatMessage
+
+
+@dataclass(frozen=True)
+class ContextUsage:
+    """The context size after a model call, to keep on the session."""
+
+    context_tokens: int
+    max_context_tokens: int
+
+
+RunItem = Emit | Record | ContextUsage

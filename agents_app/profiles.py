@@ -1,0 +1,165 @@
+"""Agent profiles: one YAML file per profile in NAVI_PROFILES_DIR.
+
+A file that does not parse, or names an unknown tool, is reported by name and left out; the others still load.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from agents_app.engine import AgentSpec
+
+logger = logging.getLogger(__name__)
+
+_FIELDS = {
+    "id", "name", "description", "llm_backend", "model", "enabled_tools", "system_prompt", "planning_enabled",
+    "is_admin_only", "think", "max_context_tokens", "max_iterations", "options",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Profile:
+    id: str
+    name: str
+    model: str
+    description: str = ""
+    llm_backend: str = "ollama"
+    enabled_tools: tuple[str, ...] = ()
+    system_prompt: str = ""
+    planning_enabled: bool = False
+    is_admin_only: bool = False
+    think: bool = False
+    max_context_tokens: int | None = None
+    max_iterations: int = 20
+    options: dict = field(default_factory=dict)
+
+    def agent_spec(self) -> AgentSpec:
+        return AgentSpec(
+            profile_id=self.id,
+            name=self.name,
+            model=self.model,
+            system_prompt=self.system_prompt,
+            tools=self.enabled_tools,
+            think=self.think,
+            options=self.options,
+            max_iterations=self.max_iterations,
+            max_context_tokens=self.max_context_tokens,
+            planning_enabled=self.planning_enabled,
+        )
+
+    def summary(self) -> dict:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "enabled_tools": list(self.enabled_tools),
+            "llm_backend": self.llm_backend,
+            "model": self.model,
+        }
+
+
+class ProfileError(ValueError):
+    pass
+
+
+def _expect(data: dict, key: str, kind: type | tuple, default=None):
+    value = data.get(key, default)
+    if value is not None and not isinstance(value, kind) or isinstance(value, bool) and kind in (int, (int,)):
+        raise ProfileError(f"`{key}` must be {getattr(kind, '__name__', kind)}")
+    return value
+
+
+def parse_profile(path: Path, known_tools: set[str]) -> Profile:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ProfileError(f"cannot be read as YAML: {exc}".splitlines()[0]) from None
+    if not isinstance(data, dict):
+        raise ProfileError("must be a YAML mapping")
+    unknown = sorted(set(data) - _FIELDS)
+    if unknown:
+        raise ProfileError(f"unknown field(s): {', '.join(unknown)}")
+    profile_id = _expect(data, "id", str) or path.stem
+    if profile_id != path.stem:
+        raise ProfileError(f"`id: {profile_id}` does not match the file name {path.name}")
+    tools = _expect(data, "enabled_tools", list, [])
+    missing = [t for t in tools if t not in known_tools]
+    if missing:
+        raise ProfileError(f"names unknown tool(s): {', '.join(map(str, missing))}")
+    backend = _expect(data, "llm_backend", str, "ollama")
+    if backend != "ollama":
+        raise ProfileError(f"`llm_backend: {backend}` is not supported (only ollama)")
+    model = _expect(data, "model", str)
+    if not model:
+        raise ProfileError("`model` is required")
+    for key in ("max_context_tokens", "max_iterations"):
+        value = _expect(data, key, int)
+        if value is not None and value < 1:
+            raise ProfileError(f"`{key}` must be at least 1")
+    return Profile(
+        id=profile_id,
+        name=_expect(data, "name", str) or profile_id,
+        model=model,
+        description=_expect(data, "description", str, "") or "",
+        llm_backend=backend,
+        enabled_tools=tuple(tools),
+        system_prompt=_expect(data, "system_prompt", str, "") or "",
+        planning_enabled=bool(_expect(data, "planning_enabled", bool, False)),
+        is_admin_only=bool(_expect(data, "is_admin_only", bool, False)),
+        think=bool(_expect(data, "think", bool, False)),
+        max_context_tokens=_expect(data, "max_context_tokens", int),
+        max_iterations=_expect(data, "max_iterations", int, 20) or 20,
+        options=_expect(data, "options", dict, {}) or {},
+    )
+
+
+def load_profiles(folder: Path, known_tools: set[str]) -> tuple[dict[str, Profile], dict[str, str]]:
+    """All valid profiles by id, and the problems of the others by file name."""
+    profiles: dict[str, Profile] = {}
+    problems: dict[str, str] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            profile = parse_profile(path, known_tools)
+        except ProfileError as exc:
+            problems[path.name] = str(exc)
+            continue
+        profiles[profile.id] = profile
+    return profiles, problems
+
+
+_catalog: dict[str, Profile] | None = None
+
+
+def profile_catalog() -> dict[str, Profile]:
+    """The loaded profiles (read once per process; problems are logged by name)."""
+    global _catalog
+    if _catalog is None:
+        from django.conf import settings
+
+        from agents_app.tool_registry import tool_registry
+
+        _catalog, problems = load_profiles(settings.NAVI_PROFILES_DIR, set(tool_registry().names()))
+        for name, problem in problems.items():
+            logger.warning("profile %s left out: %s", name, problem)
+    return _catalog
+
+
+def reset_profile_catalog() -> None:
+    global _catalog
+    _catalog = None
+
+
+def profile_get(profile_id: str) -> Profile | None:
+    return profile_catalog().get(profile_id)
+
+
+def user_may_use(profile: Profile, user) -> bool:
+    return not profile.is_admin_only or user.has_navi_permission("navi.profiles.manage")
+
+
+def profiles_for_user(user) -> list[Profile]:
+    return [p for p in profile_catalog().values() if user_may_use(p, user)]

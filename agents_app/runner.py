@@ -1,0 +1,46 @@
+"""The agent runner: a Channels worker consumer on the `agent-runner` channel.
+
+`run.start` starts the run as a task of its own (a consumer handles one message at a time, so awaiting the run
+here would block every other run and every stop). Each run's consumer joins the run's control group, so a
+`run.stop` sent from any front end reaches it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from channels.consumer import AsyncConsumer
+
+from agents_app.engine import StopSignal
+from agents_app.run_execution import execute_run
+from sessions_app.runlog import run_control_group
+
+logger = logging.getLogger(__name__)
+
+
+class AgentRunnerConsumer(AsyncConsumer):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.runs: dict[str, tuple[asyncio.Task, StopSignal]] = {}
+
+    async def run_start(self, message):
+        run_id = message["run_id"]
+        if run_id in self.runs:
+            return
+        stop = StopSignal()
+        await self.channel_layer.group_add(run_control_group(run_id), self.channel_name)
+        task = asyncio.create_task(execute_run(run_id, stop, layer=self.channel_layer))
+        self.runs[run_id] = (task, stop)
+        task.add_done_callback(lambda t: asyncio.ensure_future(self._forget(run_id, t)))
+
+    async def run_stop(self, message):
+        entry = self.runs.get(message["run_id"])
+        if entry is not None:
+            entry[1].set()
+
+    async def _forget(self, run_id: str, task: asyncio.Task) -> None:
+        self.runs.pop(run_id, None)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("run %s crashed: %r", run_id, task.exception())
+        await self.channel_layer.group_discard(run_control_group(run_id), self.channel_name)

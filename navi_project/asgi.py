@@ -1,0 +1,51 @@
+"""The ASGI entry point: HTTP (Django), WebSockets (Channels), and the `agent-runner` worker channel."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "navi_project.settings")
+
+from django.core.asgi import get_asgi_application  # noqa: E402
+
+from navi_project.config import ConfigError  # noqa: E402
+
+try:
+    django_asgi_app = get_asgi_application()
+except ConfigError as exc:
+    sys.stderr.write(f"navi: configuration error: {exc}\n")
+    raise SystemExit(2) from None
+
+from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+from accounts_app.auth import WebSocketAuthMiddleware  # noqa: E402
+from agents_app.runner import AgentRunnerConsumer  # noqa: E402
+from sessions_app.routing import websocket_urlpatterns  # noqa: E402
+from sessions_app.services.dispatch import RUNNER_CHANNEL  # noqa: E402
+
+
+class StartsInProcessRunner:
+    """Starts the in-process agent runner on the loop that serves the first HTTP or WebSocket connection."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if settings.NAVI_RUNNER == "inprocess" and scope["type"] in ("http", "websocket"):
+            from agents_app.inprocess import ensure_inprocess_runner
+
+            await ensure_inprocess_runner()
+        return await self.app(scope, receive, send)
+
+
+application = StartsInProcessRunner(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            "websocket": WebSocketAuthMiddleware(URLRouter(websocket_urlpatterns)),
+            "channel": ChannelNameRouter({RUNNER_CHANNEL: AgentRunnerConsumer.as_asgi()}),
+        }
+    )
+)

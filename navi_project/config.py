@@ -1,0 +1,90 @@
+"""Reading and checking the environment: one clear line per bad value, never a traceback."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import environ
+
+
+class ConfigError(Exception):
+    """A configuration value that stops start-up; the message names the variable."""
+
+
+def env_reader(base_dir: Path) -> environ.Env:
+    env = environ.Env()
+    dotenv = base_dir / ".env"
+    if dotenv.is_file():
+        environ.Env.read_env(str(dotenv))
+    return env
+
+
+def choice(env: environ.Env, name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = env.str(name, default=default).strip().lower()
+    if value not in allowed:
+        raise ConfigError(f"{name}={value!r} is not one of: {', '.join(allowed)}")
+    return value
+
+
+def positive_number(env: environ.Env, name: str, default: float, *, integer: bool = False) -> float:
+    raw = env.str(name, default=str(default))
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a {'whole ' if integer else ''}number") from None
+    if value <= 0:
+        raise ConfigError(f"{name}={raw!r} must be greater than zero")
+    return value
+
+
+def boolean(env: environ.Env, name: str, default: bool) -> bool:
+    raw = env.str(name, default="1" if default else "0").strip().lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a boolean (use 1/0, true/false)")
+
+
+def url(env: environ.Env, name: str, default: str | None, schemes: tuple[str, ...]) -> str | None:
+    value = env.str(name, default=default or "") or None
+    if value is not None and not value.split("://", 1)[0] in schemes:
+        raise ConfigError(f"{name}={value!r} must start with one of: {', '.join(s + '://' for s in schemes)}")
+    return value
+
+
+def writable_dir(name: str, path: Path) -> Path:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{name}={str(path)!r} cannot be created: {exc.strerror}") from None
+    return path
+
+
+def readable_dir(name: str, path: Path, *, required: bool) -> Path:
+    if not path.exists():
+        if required:
+            raise ConfigError(f"{name}={str(path)!r} does not exist")
+        return path
+    if not path.is_dir():
+        raise ConfigError(f"{name}={str(path)!r} is not a folder")
+    try:
+        next(iter(path.iterdir()), None)
+    except OSError as exc:
+        raise ConfigError(f"{name}={str(path)!r} cannot be read: {exc.strerror}") from None
+    return path
+
+
+def secret_key(env: environ.Env, data_dir: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in the data folder."""
+    value = env.str("SECRET_KEY", default="")
+    if value:
+        return value
+    key_file = data_dir / "secret_key"
+    if key_file.is_file():
+        return key_file.read_text().strip()
+    value = secrets.token_urlsafe(50)
+    key_file.write_text(value)
+    key_file.chmod(0o600)
+    return value

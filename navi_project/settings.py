@@ -1,0 +1,163 @@
+"""Navi settings: everything comes from the environment (or `.env`), checked at start-up.
+
+A bad value raises ConfigError naming the variable; manage.py and asgi.py print it as one line and exit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from navi_project import config
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = config.env_reader(BASE_DIR)
+
+# --- Files on disk -------------------------------------------------------------------------------------------
+NAVI_DATA_DIR = config.writable_dir("NAVI_DATA_DIR", (BASE_DIR / env.str("NAVI_DATA_DIR", default="data")).resolve())
+NAVI_PROFILES_DIR = config.readable_dir(
+    "NAVI_PROFILES_DIR", (BASE_DIR / env.str("NAVI_PROFILES_DIR", default="profiles")).resolve(), required=True
+)
+NAVI_USER_TOOLS_DIR = config.readable_dir(
+    "NAVI_USER_TOOLS_DIR", (BASE_DIR / env.str("NAVI_USER_TOOLS_DIR", default="user_tools")).resolve(), required=False
+)
+NAVI_SESSION_FILES_DIR = config.writable_dir(
+    "NAVI_SESSION_FILES_DIR",
+    (BASE_DIR / env.str("NAVI_SESSION_FILES_DIR", default=str(NAVI_DATA_DIR / "session_files"))).resolve(),
+)
+NAVI_STORAGE = config.choice(env, "NAVI_STORAGE", "local", ("local", "s3"))
+NAVI_MAX_UPLOAD_MB = config.positive_number(env, "NAVI_MAX_UPLOAD_MB", 200, integer=True)
+NAVI_FILE_RETENTION_HOURS = config.positive_number(env, "NAVI_FILE_RETENTION_HOURS", 24)
+
+# --- Django core ---------------------------------------------------------------------------------------------
+SECRET_KEY = config.secret_key(env, NAVI_DATA_DIR)
+DEBUG = config.boolean(env, "DEBUG", False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
+
+INSTALLED_APPS = [
+    "daphne",  # first, so `runserver` is daphne's and serves WebSockets
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "rest_framework",
+    "accounts_app",
+    "sessions_app",
+    "agents_app",
+    "admin_app",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "navi_project.urls"
+ASGI_APPLICATION = "navi_project.asgi.application"
+APPEND_SLASH = False
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+# --- Database ------------------------------------------------------------------------------------------------
+try:
+    DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{NAVI_DATA_DIR / 'navi.sqlite3'}")}
+except Exception as exc:  # django-environ raises several types for a malformed URL
+    raise config.ConfigError(f"DATABASE_URL is not a database URL django-environ understands: {exc}") from None
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers (the REST API) go on while the runner writes; the timeout rides out short write locks.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+    )
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts_app.User"
+
+# --- Channels and the agent runner ---------------------------------------------------------------------------
+REDIS_URL = config.url(env, "REDIS_URL", None, ("redis", "rediss", "unix"))
+NAVI_RUNNER = config.choice(env, "NAVI_RUNNER", "worker" if REDIS_URL else "inprocess", ("inprocess", "worker"))
+if NAVI_RUNNER == "worker" and not REDIS_URL:
+    raise config.ConfigError("NAVI_RUNNER=worker needs REDIS_URL: workers reach the server through Redis")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 60, "group_expiry": 86400},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1500}}}
+NAVI_HEARTBEAT_SECONDS = config.positive_number(env, "NAVI_HEARTBEAT_SECONDS", 20)
+# A running run whose runner has not checked in for this long is taken as dead and marked failed.
+NAVI_RUN_STALE_SECONDS = config.positive_number(env, "NAVI_RUN_STALE_SECONDS", 30)
+# How long the synchronous POST /sessions/{id}/messages waits for its run.
+NAVI_SYNC_RUN_TIMEOUT = config.positive_number(env, "NAVI_SYNC_RUN_TIMEOUT", 600)
+
+# --- Ollama --------------------------------------------------------------------------------------------------
+OLLAMA_HOST = config.url(env, "OLLAMA_HOST", "http://localhost:11434", ("http", "https"))
+NAVI_OLLAMA_CONNECT_TIMEOUT = config.positive_number(env, "NAVI_OLLAMA_CONNECT_TIMEOUT", 5)
+# Longest silence tolerated inside one model response (loading a large model counts).
+NAVI_OLLAMA_READ_TIMEOUT = config.positive_number(env, "NAVI_OLLAMA_READ_TIMEOUT", 300)
+
+# --- Auth ----------------------------------------------------------------------------------------------------
+NAVI_AUTH_MODE = config.choice(env, "NAVI_AUTH_MODE", "local", ("local", "oauth"))
+GNEXUS_AUTH_URL = config.url(env, "GNEXUS_AUTH_URL", None, ("http", "https"))
+GNEXUS_AUTH_CLIENT_ID = env.str("GNEXUS_AUTH_CLIENT_ID", default="") or None
+GNEXUS_AUTH_CLIENT_SECRET = env.str("GNEXUS_AUTH_CLIENT_SECRET", default="") or None
+GNEXUS_AUTH_WEBHOOK_SECRET = env.str("GNEXUS_AUTH_WEBHOOK_SECRET", default="") or None
+NAVI_PUBLIC_URL = config.url(env, "NAVI_PUBLIC_URL", "http://localhost:8000", ("http", "https"))
+NAVI_ANDROID_PACKAGE = env.str("NAVI_ANDROID_PACKAGE", default="app.navi")
+NAVI_APP_SCHEME = env.str("NAVI_APP_SCHEME", default="navi")
+if NAVI_AUTH_MODE == "oauth":
+    for name in ("GNEXUS_AUTH_URL", "GNEXUS_AUTH_CLIENT_ID"):
+        if not globals()[name]:
+            raise config.ConfigError(f"{name} is required when NAVI_AUTH_MODE=oauth")
+    raise config.ConfigError("NAVI_AUTH_MODE=oauth: OAuth login is not part of this release yet; use local")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts_app.auth.NaviAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "navi_project.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+
+# --- Static files and the web client -------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = NAVI_DATA_DIR / "static_collected"
+
+# --- Localisation, logging -----------------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("NAVI_LOG_LEVEL", default="INFO")},
+    "loggers": {"django.channels.server": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
+}

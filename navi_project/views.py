@@ -1,0 +1,47 @@
+"""Pages and plain endpoints that belong to no app: the web client, health, static files, JSON 404s."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+from django.contrib.staticfiles import finders
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from navi_project.errors import error_body
+
+
+@require_GET
+def index(request):
+    return render(request, "index.html")
+
+
+def health(request):
+    return JsonResponse({"status": "ok"})
+
+
+@require_GET
+def static_file(request, path: str):
+    """The client's files, served by the app itself (no separate web server needed), never cached."""
+    found = finders.find(path) if ".." not in Path(path).parts else None
+    if not found or not Path(found).is_file():
+        raise Http404(path)
+    content_type, encoding = mimetypes.guess_type(found)
+    if path.endswith((".js", ".mjs")):
+        content_type = "text/javascript"
+    response = FileResponse(open(found, "rb"), content_type=content_type or "application/octet-stream")
+    if encoding:
+        response.headers["Content-Encoding"] = encoding
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def not_found(request, exception=None):
+    return JsonResponse(error_body("Not found"), status=404)
+
+
+def server_error(request):
+    return JsonResponse(error_body("Internal server error"), status=500)

@@ -1,0 +1,166 @@
+"""WS /ws/sessions/{id}: translates the protocol to services and relays the session's run events.
+
+Each socket remembers the last sequence number it sent of the current run; the log fills any gap and drops
+repeats, so replay plus live events are every event exactly once, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from navi_project.errors import ApplicationError
+from sessions_app.inputs import parse_user_message
+from sessions_app.runlog import LogEntry, run_log, session_group
+from sessions_app.selectors import run_active_for_session, session_get_for_user
+from sessions_app.services.runs import message_submit, run_fail_if_stale
+
+CLOSE_UNAUTHENTICATED = 4001
+CLOSE_NOT_FOUND = 4004
+
+
+def _event(kind: str, **fields) -> str:
+    return json.dumps({"type": kind, **fields})
+
+
+@database_sync_to_async
+def _load_session(user, session_id):
+    try:
+        return session_get_for_user(user=user, session_id=session_id)
+    except ApplicationError:
+        return None
+
+
+@database_sync_to_async
+def _active_run_id(session_id) -> str | None:
+    run = run_active_for_session(session_id=session_id)
+    if run is not None and run_fail_if_stale(run=run):
+        return None
+    return str(run.id) if run else None
+
+
+@database_sync_to_async
+def _check_run_alive(session_id) -> None:
+    run = run_active_for_session(session_id=session_id)
+    if run is not None:
+        run_fail_if_stale(run=run)
+
+
+@database_sync_to_async
+def _submit(user, session_id, data) -> str:
+    return str(message_submit(user=user, session_id=session_id, message=parse_user_message(data, session_id=session_id)).id)
+
+
+class SessionConsumer(AsyncWebsocketConsumer):
+    async def connect(self):
+        self.run_id: str | None = None
+        self.last_seq = -1
+        self.replayed = False
+        self.last_sent = time.monotonic()
+        self.heartbeat_task = None
+        user = self.scope.get("user")
+        await self.accept()  # accept first: close codes before accept never reach the client
+        if user is None:
+            return await self.close(code=CLOSE_UNAUTHENTICATED)
+        session = await _load_session(user, self.scope["url_route"]["kwargs"]["session_id"])
+        if session is None:
+            return await self.close(code=CLOSE_NOT_FOUND)
+        self.user = user
+        self.session_id = str(session.id)
+        self.group = session_group(self.session_id)
+        # Join before reading the log: an event appended meanwhile then arrives live and is de-duplicated.
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        run_id = await _active_run_id(self.session_id)
+        if run_id is None:
+            await self._send_text(_event("session_sync"))
+        else:
+            await self._replay(run_id)
+        self.heartbeat_task = asyncio.create_task(self._heartbeats())
+
+    async def disconnect(self, code):
+        if self.heartbeat_task:
+            self.heartbeat_task.cancel()
+        if getattr(self, "group", None):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        try:
+            data = json.loads(text_data) if text_data is not None else None
+        except ValueError:
+            return await self._send_error("Messages must be JSON")
+        if not isinstance(data, dict) or data.get("type") != "message":
+            kind = data.get("type") if isinstance(data, dict) else None
+            return await self._send_error(f"Unknown message type {kind!r}: send {{\"type\": \"message\", ...}}")
+        try:
+            run_id = await _submit(self.user, self.session_id, data)
+        except ApplicationError as exc:
+            return await self._send_error(exc.message)
+        if self.run_id != run_id:
+            self._track(run_id)
+
+    # --- Run events -------------------------------------------------------------------------------------------
+
+    def _track(self, run_id: str) -> None:
+        self.run_id, self.last_seq, self.replayed = run_id, -1, False
+
+    async def _replay(self, run_id: str) -> None:
+        self._track(run_id)
+        entries = await run_log().read(run_id)
+        if not entries:
+            return  # queued, nothing happened yet: everything will arrive live
+        first, rest = entries[0], entries[1:]
+        self.replayed = True
+        await self._send_text(first.text)  # stream_start
+        await self._send_text(_event("replay_start", count=len(rest)))
+        for entry in rest:
+            await self._send_text(entry.text)
+        await self._send_text(_event("replay_end"))
+        await self._after(entries[-1])
+
+    async def run_event(self, message):
+        run_id, seq = message["run_id"], message["seq"]
+        if run_id != self.run_id:
+            if seq != 0:
+                return  # a run this socket does not follow (it ended before we looked, or is not ours to track)
+            self._track(run_id)
+        if seq <= self.last_seq:
+            return
+        if seq > self.last_seq + 1:
+            for entry in await run_log().read(run_id, after=self.last_seq):
+                if entry.seq > self.last_seq and self.run_id == run_id:
+                    await self._send_text(entry.text)
+                    await self._after(entry)
+            return
+        await self._send_text(message["event"])
+        await self._after(LogEntry(seq, message["event"], message["final"]))
+
+    async def _after(self, entry: LogEntry) -> None:
+        self.last_seq = entry.seq
+        if entry.final:
+            if self.replayed:
+                await self._send_text(_event("session_sync"))
+            self.run_id = None
+
+    # --- Sending ----------------------------------------------------------------------------------------------
+
+    async def _send_text(self, text: str) -> None:
+        self.last_sent = time.monotonic()
+        await self.send(text_data=text)
+
+    async def _send_error(self, message: str) -> None:
+        await self._send_text(_event("error", message=message))
+
+    async def _heartbeats(self) -> None:
+        interval = settings.NAVI_HEARTBEAT_SECONDS
+        while True:
+            await asyncio.sleep(max(0.05, self.last_sent + interval - time.monotonic()))
+            if self.run_id is None or time.monotonic() - self.last_sent < interval:
+                continue
+            await self._send_text(_event("heartbeat"))
+            # A silent run may have lost its runner: failing it here unblocks this client.
+            await _check_run_alive(self.session_id)

@@ -1,0 +1,52 @@
+"""Reads of sessions, messages and runs."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+
+from navi_project.errors import ApplicationError
+from sessions_app.models import ACTIVE_RUN_STATUSES, Message, Run, Session
+
+
+def _uuid(value) -> uuid.UUID | None:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def session_get_for_user(*, user, session_id) -> Session:
+    """The user's session, or 404 (another user's session is as unknown as a missing one)."""
+    sid = _uuid(session_id)
+    session = Session.objects.filter(id=sid, user=user).first() if sid and user is not None else None
+    if session is None:
+        raise ApplicationError("Session not found", 404)
+    return session
+
+
+def session_list_for_user(*, user) -> QuerySet[Session]:
+    last_text = (
+        Message.objects.filter(session=OuterRef("pk"), in_display=True)
+        .exclude(Q(content__isnull=True) | Q(content=""))
+        .order_by("-id")
+        .values("content")[:1]
+    )
+    return (
+        Session.objects.filter(user=user)
+        .annotate(message_count=Count("messages", filter=Q(messages__in_display=True)), last_text=Subquery(last_text))
+        .order_by("-pinned", "-last_active")
+    )
+
+
+def session_display_messages(*, session: Session) -> QuerySet[Message]:
+    return session.messages.filter(in_display=True).order_by("id")
+
+
+def session_context_messages(*, session: Session) -> QuerySet[Message]:
+    return session.messages.filter(in_context=True).order_by("id")
+
+
+def run_active_for_session(*, session_id) -> Run | None:
+    return Run.objects.filter(session_id=session_id, status__in=ACTIVE_RUN_STATUSES).first()

@@ -1,0 +1,1 @@
+"""Every state change of sessions, messages and runs. Synchronous; async callers wrap them."""

@@ -1,0 +1,95 @@
+"""A run's life: submitted with its user message, started by a runner, finished, stopped, or found dead."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from navi_project.errors import ApplicationError
+from sessions_app.models import ACTIVE_RUN_STATUSES, Message, Role, Run, RunStatus, Session
+from sessions_app.selectors import run_active_for_session, session_get_for_user
+from sessions_app.services.dispatch import enqueue_run, publish_final_after_commit, signal_stop
+
+RUN_IN_PROGRESS = "A reply is still being generated in this session; wait for it or stop it first."
+
+
+@dataclass(frozen=True)
+class UserMessage:
+    """A checked user message (see sessions_app.inputs)."""
+
+    content: str
+    images: tuple[str, ...] = ()
+
+
+@transaction.atomic
+def message_submit(*, user, session_id, message: UserMessage) -> Run:
+    """Store the user message and start a run for it; 409 while another run is active."""
+    session = Session.objects.select_for_update().filter(id=session_get_for_user(user=user, session_id=session_id).id)
+    session = session.get()
+    active = run_active_for_session(session_id=session.id)
+    if active is not None and not run_fail_if_stale(run=active):
+        raise ApplicationError(RUN_IN_PROGRESS, 409)
+    try:
+        with transaction.atomic():
+            run = Run.objects.create(session=session)
+    except IntegrityError:
+        raise ApplicationError(RUN_IN_PROGRESS, 409) from None
+    Message.objects.create(
+        session=session, run=run, role=Role.USER, content=message.content, images=list(message.images)
+    )
+    session.last_active = timezone.now()
+    session.save(update_fields=["last_active", "updated_at"])
+    enqueue_run(run.id)
+    return run
+
+
+def run_request_stop(*, user, session_id) -> bool:
+    """Ask the session's active run to stop, wherever it runs. False when there is none."""
+    session = session_get_for_user(user=user, session_id=session_id)
+    with transaction.atomic():
+        run = run_active_for_session(session_id=session.id)
+        if run is None:
+            return False
+        Run.objects.filter(id=run.id).update(stop_requested=True)
+        signal_stop(run.id)
+    return True
+
+
+def _is_stale(run: Run) -> bool:
+    last_sign = run.heartbeat_at or run.created_at
+    return timezone.now() - last_sign > timedelta(seconds=settings.NAVI_RUN_STALE_SECONDS)
+
+
+@transaction.atomic
+def run_fail(*, run: Run, reason: str) -> bool:
+    """Mark an active run failed, keep what it had streamed, and tell its clients. False if it was not active."""
+    updated = Run.objects.filter(id=run.id, status__in=ACTIVE_RUN_STATUSES).update(
+        status=RunStatus.FAILED, error=reason, finished_at=timezone.now()
+    )
+    if not updated:
+        return False
+    run.refresh_from_db()
+    if run.partial_content:
+        Message.objects.create(session_id=run.session_id, run=run, role=Role.ASSISTANT, content=run.partial_content)
+    publish_final_after_commit(session_id=run.session_id, run_id=run.id, event={"type": "error", "message": reason})
+    return True
+
+
+def run_fail_if_stale(*, run: Run) -> bool:
+    """A run whose runner stopped checking in (its process died) is failed so the session is usable again."""
+    if not _is_stale(run):
+        return False
+    waited = "was never picked up by a runner" if run.status == RunStatus.QUEUED else "lost its runner"
+    return run_fail(run=run, reason=f"The reply was interrupted: the run {waited}. You can send your message again.")
+
+
+def run_fail_orphans() -> int:
+    """At start of an in-process runner every active run belongs to a process that is gone."""
+    count = 0
+    for run in Run.objects.filter(status__in=ACTIVE_RUN_STATUSES):
+        count += run_fail(run=run, reason="The reply was interrupted by a server restart. You can send it again.")
+    return count

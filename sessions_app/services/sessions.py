@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from navi_project.errors import ApplicationError
+from sessions_app.models import Session
+from sessions_app.selectors import session_get_for_user
+
+
+def session_create(*, user, profile_id: str) -> Session:
+    # The profile catalogue is a plain module (no models), so this is the one look into agents_app.
+    from agents_app.profiles import profile_get, user_may_use
+
+    profile = profile_get(profile_id)
+    if profile is None or not user_may_use(profile, user):
+        raise ApplicationError(f"Profile {profile_id!r} not found", 404)
+    return Session.objects.create(
+        user=user, profile_id=profile.id, max_context_tokens=profile.max_context_tokens, last_active=timezone.now()
+    )
+
+
+def session_set_pinned(*, user, session_id, pinned: bool) -> Session:
+    session = session_get_for_user(user=user, session_id=session_id)
+    session.pinned = pinned
+    session.save(update_fields=["pinned", "updated_at"])
+    return session
+
+
+@transaction.atomic
+def session_delete(*, user, session_id) -> None:
+    session = session_get_for_user(user=user, session_id=session_id)
+    from sessions_app.services.runs import run_request_stop
+
+    run_request_stop(user=user, session_id=session.id)
+    session.delete()
+
+
+def session_touch(*, session_id) -> None:
+    Session.objects.filter(id=session_id).update(last_active=timezone.now())

@@ -1,0 +1,65 @@
+"""POST /sessions/{id}/messages: the same run path as the WebSocket, answered when the run ends.
+
+An async view, so waiting never holds the worker thread that synchronous views and the ORM share.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from accounts_app.auth import user_for_request
+from navi_project.errors import ApplicationError, error_body
+from sessions_app.inputs import parse_user_message
+from sessions_app.models import Message, Role, Run, RunStatus
+from sessions_app.services.runs import message_submit
+
+
+def _submit(request, session_id) -> Run:
+    user = user_for_request(request)
+    if user is None:
+        raise ApplicationError("Authentication required", 401)
+    try:
+        data = json.loads(request.body or b"")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApplicationError(f"The body must be JSON: {exc}") from None
+    return message_submit(user=user, session_id=session_id, message=parse_user_message(data, session_id=session_id))
+
+
+def _outcome(run_id) -> dict | None:
+    run = Run.objects.get(id=run_id)
+    if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+        return None
+    answers = Message.objects.filter(run_id=run_id, role=Role.ASSISTANT, is_plan=False).order_by("-id")
+    answer = next((m for m in answers if not m.tool_calls), None)
+    return {"status": run.status, "error": run.error, "content": (answer.content or "") if answer else ""}
+
+
+@csrf_exempt
+async def session_messages(request, session_id):
+    if request.method != "POST":
+        return JsonResponse(error_body("Use POST"), status=405)
+    try:
+        run = await sync_to_async(_submit)(request, session_id)
+    except ApplicationError as exc:
+        return JsonResponse(error_body(exc.message), status=exc.status)
+    deadline = time.monotonic() + settings.NAVI_SYNC_RUN_TIMEOUT
+    delay = 0.02
+    while time.monotonic() < deadline:
+        outcome = await sync_to_async(_outcome)(run.id)
+        if outcome is not None:
+            if outcome["status"] == RunStatus.FAILED:
+                return JsonResponse(error_body(outcome["error"] or "The agent failed"), status=500)
+            body = {"role": "assistant", "content": outcome["content"]}
+            if outcome["status"] == RunStatus.STOPPED:
+                body["stopped"] = True
+            return JsonResponse(body)
+        await asyncio.sleep(delay)
+        delay = min(delay * 1.5, 0.25)
+    return JsonResponse(error_body("The reply is still being generated; it will appear in the session."), status=504)

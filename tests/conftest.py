@@ -1,0 +1,68 @@
+"""Shared fixtures: the fake Ollama, real Navi server processes, and an agent runner inside the test's loop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+
+from tests.e2e.servers import start_servers
+from tests.fakes.fake_ollama import FakeOllama
+
+USING_SERVICES = bool(os.environ.get("REDIS_URL"))
+
+
+@pytest.fixture(scope="session")
+def fake_ollama_server():
+    fake = FakeOllama()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_ollama(fake_ollama_server, settings):
+    """The fake Ollama, emptied of rules and recorded requests, with Django pointed at it."""
+    fake_ollama_server.reset()
+    settings.OLLAMA_HOST = fake_ollama_server.url
+    from agents_app import ollama
+
+    ollama._default = None
+    yield fake_ollama_server
+    ollama._default = None
+
+
+@pytest.fixture(scope="session")
+def navi(fake_ollama_server, tmp_path_factory):
+    """Real server processes (two front ends and two workers when Redis is configured)."""
+    servers = start_servers(tmp_path_factory.mktemp("navi"), ollama_url=fake_ollama_server.url)
+    yield servers
+    servers.stop()
+
+
+@pytest.fixture
+def live(navi, fake_ollama_server):
+    fake_ollama_server.reset()
+    yield navi
+
+
+@pytest.fixture
+async def runner():
+    """The agent runner worker, on this test's event loop and channel layer (in-memory or Redis)."""
+    from channels.layers import channel_layers, get_channel_layer
+    from channels.routing import ChannelNameRouter
+    from channels.worker import Worker
+
+    from agents_app.runner import AgentRunnerConsumer
+
+    channel_layers.backends.clear()  # layers hold loop-bound state; start each test with fresh ones
+    app = ChannelNameRouter({"agent-runner": AgentRunnerConsumer.as_asgi()})
+    worker = Worker(application=app, channels=["agent-runner"], channel_layer=get_channel_layer())
+    task = asyncio.create_task(worker.arun())
+    yield worker
+    task.cancel()
+    for details in list(worker.application_instances.values()):
+        details["future"].cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    channel_layers.backends.clear()
