@@ -6,6 +6,7 @@ import asyncio
 import os
 
 import pytest
+import pytest_asyncio
 
 from tests.e2e.servers import start_servers
 from tests.fakes.fake_ollama import FakeOllama
@@ -47,7 +48,7 @@ def live(navi, fake_ollama_server):
     yield navi
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def runner():
     """The agent runner worker, on this test's event loop and channel layer (in-memory or Redis)."""
     from channels.layers import channel_layers, get_channel_layer

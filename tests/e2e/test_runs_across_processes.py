@@ -46,10 +46,10 @@ async def test_stop_sent_to_one_front_end_stops_the_run_wherever_it_runs(live):
     ws = await connect(live.ws_url(live.url, sid))
     await ws.next()
     await ws.message("long " + script({"content": " ".join(["tick"] * 200), "delay": 0.05}))
-    await ws.until("stream_delta")
+    events = await ws.until("stream_delta")
     with rest(live.other_url()) as api:
         assert api.post(f"/sessions/{sid}/stop").json() == {"ok": True}
-    events = await ws.until("stream_stopped", timeout=10)
+    events += await ws.until("stream_stopped", timeout=10)
     streamed = "".join(e["delta"] for e in events if e["type"] == "stream_delta")
     with rest(live.url) as api:
         messages = api.get(f"/sessions/{sid}").json()["messages"]
