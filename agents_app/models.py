@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from navi_project.models import BaseModel
+
 
 class TodoItem(models.Model):
     """An item of a user's to-do list. Small integer ids, because the model and the user say "#3"."""
@@ -14,3 +16,22 @@ class TodoItem(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+
+class MemoryFact(BaseModel):
+    """Something the agent remembers about a user; one value per (category, key)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memory_facts")
+    category = models.CharField(max_length=50, default="general")
+    key = models.CharField(max_length=200)
+    value = models.TextField()
+    source = models.CharField(max_length=50, default="conversation")
+    confidence = models.PositiveSmallIntegerField(default=80)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "category", "key"], name="memory_fact_unique_key"),
+            models.CheckConstraint(condition=models.Q(confidence__lte=100), name="memory_fact_confidence_max_100"),
+        ]
+        indexes = [models.Index(fields=["user", "-updated_at"])]

@@ -13,13 +13,25 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from agents_app.conversation import chat_message, message_fields
-from agents_app.engine import ContextUsage, Emit, Record, RunInput, RunServices, StopSignal, run_agent
+from agents_app.engine import (
+    Compress,
+    ContextUsage,
+    Emit,
+    PlanningTrace,
+    Record,
+    RunInput,
+    RunServices,
+    StopSignal,
+    run_agent,
+)
 from agents_app.engine import events as ev
 from agents_app.engine.tools import ToolPorts
+from agents_app.file_store import StorageSessionFiles
+from agents_app.long_run_items import store_long_run_item
 from agents_app.ollama import default_llm
 from agents_app.profiles import profile_get
 from agents_app.publisher import RunPublisher
-from agents_app.stores import DjangoTodoStore
+from agents_app.stores import DjangoMemoryStore, DjangoProfileDirectory, DjangoTodoStore, memory_system_extras
 from agents_app.tool_registry import tool_registry
 from sessions_app.models import RunStatus
 from sessions_app.services import run_progress
@@ -41,7 +53,12 @@ set_context_usage = database_sync_to_async(run_progress.session_set_context_usag
 
 
 def tool_ports() -> ToolPorts:
-    return ToolPorts(todos=DjangoTodoStore())
+    return ToolPorts(
+        todos=DjangoTodoStore(),
+        memory=DjangoMemoryStore(),
+        profiles=DjangoProfileDirectory(),
+        extra={"files": StorageSessionFiles()},
+    )
 
 
 def run_input_for(*, profile_id: str, user_id: str, session_id: str, history: tuple) -> RunInput | str:
@@ -49,7 +66,12 @@ def run_input_for(*, profile_id: str, user_id: str, session_id: str, history: tu
     profile = profile_get(profile_id)
     if profile is None:
         return f"The session's profile {profile_id!r} is not available any more (check NAVI_PROFILES_DIR)."
-    return RunInput(agent=profile.agent_spec(), history=history, user_id=user_id, session_id=session_id)
+    # What the agent remembers about the user, picked for the new message.
+    last_user = next((m.content or "" for m in reversed(history) if m.role == "user"), "")
+    extras = memory_system_extras(user_id=user_id, query=last_user)
+    return RunInput(
+        agent=profile.agent_spec(), history=history, user_id=user_id, session_id=session_id, system_extras=extras
+    )
 
 
 def build_context_input(session, history) -> RunInput | None:
@@ -87,6 +109,7 @@ async def execute_run(run_id: str, stop: StopSignal, *, layer) -> None:
     answer = _Answer()
     heartbeat = asyncio.create_task(_heartbeats(run_id, stop, answer))
     terminal = ev.error("The run ended without an answer.")
+    trailing: list[dict] = []  # context_compressed: the spec sends it after stream_end
     if start.stop_requested:
         stop.set()
     try:
@@ -101,11 +124,16 @@ async def execute_run(run_id: str, stop: StopSignal, *, layer) -> None:
                     if item.event["type"] in ev.TERMINAL_TYPES:
                         terminal = item.event
                         continue
+                    if item.event["type"] == ev.CONTEXT_COMPRESSED:
+                        trailing.append(item.event)
+                        continue
                     if item.event["type"] == ev.STREAM_DELTA:
                         answer.parts.append(item.event["delta"])
                     publisher.emit(item.event)
                 elif isinstance(item, Record):
                     await message_append(session_id=start.session_id, run_id=run_id, **message_fields(item.message))
+                elif isinstance(item, Compress | PlanningTrace):
+                    await store_long_run_item(item, session_id=start.session_id, run_id=run_id)
                 elif isinstance(item, ContextUsage):
                     await set_context_usage(
                         session_id=start.session_id,
@@ -120,7 +148,9 @@ async def execute_run(run_id: str, stop: StopSignal, *, layer) -> None:
         status = _STATUS_FOR_END[terminal["type"]]
         closed = await run_finish(run_id=run_id, status=status, error=terminal.get("message", ""))
         if closed:  # else it was failed as stale meanwhile, and that already told the clients
-            publisher.emit(terminal, final=True)
+            publisher.emit(terminal, final=not trailing)
+            for index, event in enumerate(trailing, start=1):
+                publisher.emit(event, final=index == len(trailing))
         await publisher.close()
 
 

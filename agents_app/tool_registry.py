@@ -1,22 +1,112 @@
-"""The process-wide tool registry: built-in tools plus user tools from NAVI_USER_TOOLS_DIR."""
+"""The process-wide tool registry: built-in tools plus user tools from NAVI_USER_TOOLS_DIR.
+
+A user tool file is a Python module that defines `Tool` values the way the built-ins do (a `TOOLS` list, or
+Tool values at module level). A file that fails to import or defines nothing usable is reported by name and
+skipped; the other files still load.
+"""
 
 from __future__ import annotations
 
+import importlib.util
+import inspect
 import logging
+import re
+import sys
+from dataclasses import replace
+from pathlib import Path
 
-from agents_app.engine.tools import ToolRegistry, builtin_tools
+from agents_app.engine.tools import Tool, ToolRegistry, builtin_tools
 
 logger = logging.getLogger(__name__)
 
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
 _registry: ToolRegistry | None = None
 # Problems found while loading user tools, by file name, for start-up reporting.
 load_problems: dict[str, str] = {}
 
 
+def _import(path: Path):
+    name = f"navi_user_tools.{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and typing look their module up while it executes
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+def _declared_tools(module, builtins: set[int]) -> list:
+    declared = getattr(module, "TOOLS", None)
+    if declared is not None:
+        return list(declared) if isinstance(declared, list | tuple) else [declared]
+    # Tools imported from elsewhere (a built-in, say) are not this file's own.
+    return [value for value in vars(module).values() if isinstance(value, Tool) and id(value) not in builtins]
+
+
+def _problem(tool) -> str | None:
+    if not isinstance(tool, Tool):
+        return f"TOOLS holds {type(tool).__name__}, not a Tool"
+    if not isinstance(tool.name, str) or not _NAME.match(tool.name):
+        return f"tool name {tool.name!r} must be letters, digits, _ or -"
+    if not isinstance(tool.parameters, dict) or tool.parameters.get("type") != "object":
+        return f"tool {tool.name!r}: `parameters` must be a JSON schema of type object"
+    if not inspect.iscoroutinefunction(tool.run):
+        return f"tool {tool.name!r}: `run` must be an async function (args, ctx) -> str"
+    if not isinstance(tool.timeout, int | float) or tool.timeout <= 0:
+        return f"tool {tool.name!r}: `timeout` must be a positive number of seconds"
+    return None
+
+
+def load_user_tools(folder: Path | None, taken: set[str]) -> tuple[list[Tool], dict[str, str]]:
+    """The valid tools of each `*.py` file in `folder` (files starting with `_` are helpers, not loaded),
+    and the problems of the others by file name. Names in `taken` (the built-ins) cannot be reused."""
+    tools: list[Tool] = []
+    problems: dict[str, str] = {}
+    if folder is None or not Path(folder).is_dir():
+        return tools, problems
+    builtins = {id(tool) for tool in builtin_tools()}
+    names = set(taken)
+    for path in sorted(Path(folder).glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        try:
+            module = _import(path)
+        except BaseException as exc:  # any failure of someone else's file, SystemExit included
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            problems[path.name] = f"failed to import: {type(exc).__name__}: {exc}"
+            continue
+        found = _declared_tools(module, builtins)
+        issues = []
+        for tool in found:
+            issue = _problem(tool)
+            if issue is None and tool.name in names:
+                issue = f"tool name {tool.name!r} is already taken"
+            if issue:
+                issues.append(issue)
+                continue
+            names.add(tool.name)
+            tools.append(replace(tool, source=f"user:{path.name}"))
+        if issues or not found:
+            problems[path.name] = "; ".join(issues) or "defines no Tool (see docs/user-tools.md)"
+    return tools, problems
+
+
 def tool_registry() -> ToolRegistry:
     global _registry
     if _registry is None:
-        _registry = ToolRegistry(builtin_tools())
+        from django.conf import settings
+
+        builtins = builtin_tools()
+        user_tools, problems = load_user_tools(settings.NAVI_USER_TOOLS_DIR, {t.name for t in builtins})
+        load_problems.clear()
+        load_problems.update(problems)
+        for name, problem in problems.items():
+            logger.warning("user tool file %s skipped: %s", name, problem)
+        _registry = ToolRegistry([*builtins, *user_tools])
     return _registry
 
 

@@ -22,8 +22,11 @@ from django.conf import settings  # noqa: E402
 
 from accounts_app.auth import WebSocketAuthMiddleware  # noqa: E402
 from agents_app.runner import AgentRunnerConsumer  # noqa: E402
+from navi_project import request_bodies  # noqa: E402
 from sessions_app.routing import websocket_urlpatterns  # noqa: E402
 from sessions_app.services.dispatch import RUNNER_CHANNEL  # noqa: E402
+
+request_bodies.install()  # large uploads: 413 early, never whole in memory (see the module)
 
 
 class StartsInProcessRunner:
@@ -43,7 +46,7 @@ class StartsInProcessRunner:
 application = StartsInProcessRunner(
     ProtocolTypeRouter(
         {
-            "http": django_asgi_app,
+            "http": request_bodies.FeedsBodyFromFile(django_asgi_app),
             "websocket": WebSocketAuthMiddleware(URLRouter(websocket_urlpatterns)),
             "channel": ChannelNameRouter({RUNNER_CHANNEL: AgentRunnerConsumer.as_asgi()}),
         }

@@ -27,6 +27,34 @@ NAVI_SESSION_FILES_DIR = config.writable_dir(
 NAVI_STORAGE = config.choice(env, "NAVI_STORAGE", "local", ("local", "s3"))
 NAVI_MAX_UPLOAD_MB = config.positive_number(env, "NAVI_MAX_UPLOAD_MB", 200, integer=True)
 NAVI_FILE_RETENTION_HOURS = config.positive_number(env, "NAVI_FILE_RETENTION_HOURS", 24)
+if NAVI_STORAGE == "s3":
+    if not env.str("AWS_STORAGE_BUCKET_NAME", default=""):
+        raise config.ConfigError("NAVI_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME")
+    _session_files = {
+        "BACKEND": "sessions_app.file_storage_s3.S3SessionStorage",
+        # Files are served through Navi's own download view, never by bucket URLs.
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="") or None,
+            "location": env.str("AWS_LOCATION", default="session_files"),
+            "file_overwrite": False,
+            "default_acl": None,
+        },
+    }
+else:
+    _session_files = {
+        "BACKEND": "sessions_app.file_storage.LocalSessionStorage",
+        "OPTIONS": {"location": str(NAVI_SESSION_FILES_DIR)},
+    }
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "session_files": _session_files,
+}
 
 # --- Django core ---------------------------------------------------------------------------------------------
 SECRET_KEY = config.secret_key(env, NAVI_DATA_DIR)
@@ -82,6 +110,8 @@ try:
     DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{NAVI_DATA_DIR / 'navi.sqlite3'}")}
 except Exception as exc:  # django-environ raises several types for a malformed URL
     raise config.ConfigError(f"DATABASE_URL is not a database URL django-environ understands: {exc}") from None
+if DATABASES["default"]["ENGINE"] not in ("django.db.backends.sqlite3", "django.db.backends.postgresql"):
+    raise config.ConfigError("DATABASE_URL must be a postgres:// or sqlite:// URL")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers (the REST API) go on while the runner writes; the timeout rides out short write locks.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -159,5 +189,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("NAVI_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
+    # httpx logs every request to Ollama at INFO: too chatty for a server log.
+    "loggers": {"django.channels.server": {"level": "WARNING"}, "daphne": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }

@@ -1,16 +1,201 @@
-"""Session files: where they live and which names are allowed. (Uploads and downloads build on this.)"""
+"""Session files: where they live, which names are allowed, and storing, opening and removing them.
+
+Every file of a session is `<session_id>/<name>` in the `session_files` storage (see file_storage.py); clients
+and the agent know it as `session_files/<session_id>/<name>`.
+"""
 
 from __future__ import annotations
 
+import mimetypes
 import posixpath
+import re
+import shutil
+import unicodedata
+from dataclasses import dataclass
 from urllib.parse import unquote
 
+from django.conf import settings
+from django.core.files.storage import storages
+
 from navi_project.errors import ApplicationError
+
+PUBLIC_ROOT = "session_files"
+BLOCKED_EXTENSIONS = frozenset(
+    {
+        "exe", "dll", "so", "sh", "bat", "cmd", "ps1", "vbs", "bin", "elf", "com", "scr", "msi", "msp", "jar",
+        "app", "apk", "deb", "rpm", "dmg", "pif", "cpl", "hta", "jse", "wsf", "wsh", "vbe", "reg", "lnk", "run",
+        "dylib", "ko", "csh", "bash", "zsh", "ksh", "fish", "command", "scpt",
+    }
+)  # fmt: skip
+MAX_NAME_LENGTH = 150
+_UNSAFE_CHARS = re.compile(r"[^\w.\- ()\[\]+,@=]")
+# Shown inline: images a browser renders safely, PDFs, plain text. SVG and HTML can carry scripts.
+_INLINE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/avif", "application/pdf")
+
+
+def session_storage():
+    return storages["session_files"]
+
+
+def max_upload_bytes() -> int:
+    return int(settings.NAVI_MAX_UPLOAD_MB) * 1024 * 1024
 
 
 def session_folder(session_id) -> str:
     """The session's folder, relative to the storage root and as the agent and clients name it."""
-    return f"session_files/{session_id}"
+    return f"{PUBLIC_ROOT}/{session_id}"
+
+
+def storage_name(session_id, name: str) -> str:
+    return f"{session_id}/{name}"
+
+
+def safe_name(raw: str) -> str:
+    """A base name that is safe on any disk and in any URL: no folders, no control characters, no leading dot."""
+    name = unicodedata.normalize("NFC", str(raw or "")).replace("\\", "/").replace("\x00", "")
+    name = posixpath.basename(name.rstrip("/"))
+    name = _UNSAFE_CHARS.sub("_", name)
+    name = re.sub(r"\s+", " ", name).strip(" .")
+    root, ext = posixpath.splitext(name)
+    if len(name) > MAX_NAME_LENGTH:
+        ext = ext[:20]
+        root = root[: MAX_NAME_LENGTH - len(ext)]
+        name = root + ext
+    return name if root.strip(" ._") else f"file{ext}"
+
+
+def check_extension(name: str) -> None:
+    """Executables are refused; only the last extension counts, in any case (`a.pdf.EXE` is refused)."""
+    ext = posixpath.splitext(name)[1].lstrip(".").lower()
+    if ext in BLOCKED_EXTENSIONS:
+        raise ApplicationError(f"Files of type .{ext} are not accepted", 400)
+
+
+def content_type_for(name: str, fallback: str | None = None) -> str:
+    guessed, _ = mimetypes.guess_type(name, strict=False)
+    return guessed or fallback or "application/octet-stream"
+
+
+def shown_inline(content_type: str) -> bool:
+    return content_type in _INLINE_TYPES or content_type == "text/plain"
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    name: str
+    size: int
+    path: str
+    content_type: str
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "size": self.size, "path": self.path, "content_type": self.content_type}
+
+
+def session_file_save(*, session_id, name: str, content, content_type: str | None = None) -> StoredFile:
+    """Store `content` (a Django File, read in chunks by the storage) under a safe, free name."""
+    clean = safe_name(name)
+    check_extension(clean)
+    stored = session_storage().save(storage_name(session_id, clean), content)
+    final = posixpath.basename(stored)
+    return StoredFile(
+        name=final,
+        size=content.size,
+        path=f"{session_folder(session_id)}/{final}",
+        content_type=content_type_for(final, content_type),
+    )
+
+
+def _decodings(value: str, rounds: int = 4):
+    """The name and its percent-decodings (`%252e` hides `%2e`, which hides `.`)."""
+    yield value
+    for _ in range(rounds):
+        decoded = unquote(value)
+        if decoded == value:
+            return
+        value = decoded
+        yield value
+
+
+def download_name(filename: str) -> str:
+    """The base name a download asks for; anything that could reach outside the folder is refused with 403."""
+    for form in _decodings(filename):
+        parts = form.replace("\\", "/").split("/")
+        if "\x00" in form or len(parts) > 1 or form in ("", ".", "..") or ".." in parts:
+            raise ApplicationError("The file name points outside the session's files", 403)
+    return filename
+
+
+def session_file_open(*, session_id, filename: str):
+    """(file object, name, size) of a stored file, or 404."""
+    name = download_name(filename)
+    storage = session_storage()
+    key = storage_name(session_id, name)
+    if not _is_plain_file(storage, key):
+        raise ApplicationError("File not found", 404)
+    return storage.open(key, "rb"), name, storage.size(key)
+
+
+def _is_plain_file(storage, key: str) -> bool:
+    if not storage.exists(key):
+        return False
+    local = _local_path(storage, key)
+    # A symlink placed in the folder (by hand, or by a bug) must not expose the rest of the disk.
+    return local is None or (local.is_file() and not local.is_symlink())
+
+
+def _local_path(storage, key: str):
+    from pathlib import Path
+
+    try:
+        return Path(storage.path(key))
+    except NotImplementedError:  # remote storage: no local path
+        return None
+
+
+def session_file_keys(storage, session_id) -> list[str]:
+    """Every stored key of the session, subfolders included."""
+    keys, pending = [], [str(session_id)]
+    while pending:
+        folder = pending.pop()
+        try:
+            dirs, files = storage.listdir(folder)
+        except FileNotFoundError:
+            continue
+        keys.extend(f"{folder}/{name}" for name in files)
+        pending.extend(f"{folder}/{name}" for name in dirs)
+    return keys
+
+
+@dataclass(frozen=True)
+class Removed:
+    files: int
+    bytes: int
+
+
+def session_files_delete(*, session_id, dry_run: bool = False) -> Removed:
+    """Remove every file of the session (and, on local disk, its folder)."""
+    storage = session_storage()
+    keys = session_file_keys(storage, session_id)
+    size = 0
+    for key in keys:
+        try:
+            size += storage.size(key)
+        except (FileNotFoundError, OSError):
+            pass
+        if not dry_run:
+            storage.delete(key)
+    folder = _local_path(storage, str(session_id))
+    if not dry_run and folder is not None and folder.is_dir():
+        shutil.rmtree(folder, ignore_errors=True)
+    return Removed(files=len(keys), bytes=size)
+
+
+def session_ids_with_files() -> list[str]:
+    try:
+        dirs, _ = session_storage().listdir("")
+    except FileNotFoundError:
+        return []
+    return sorted(dirs)
 
 
 def attached_file_path(entry, *, session_id, index: int) -> str:
@@ -22,4 +207,6 @@ def attached_file_path(entry, *, session_id, index: int) -> str:
     clean = posixpath.normpath(name)
     if "\\" in raw or "\x00" in raw or clean.startswith(("/", "..")) or "/" in clean or clean in ("", "."):
         raise ApplicationError(f"files[{index}] is outside this session's files")
+    if not _is_plain_file(session_storage(), storage_name(session_id, clean)):
+        raise ApplicationError(f"files[{index}]: {clean!r} was not uploaded to this session")
     return f"{folder}/{clean}"

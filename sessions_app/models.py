@@ -89,3 +89,15 @@ class Run(BaseModel):
                 fields=["session"], condition=Q(status__in=["queued", "running"]), name="one_active_run_per_session"
             )
         ]
+
+
+class PlanningLog(BaseModel):
+    """One planning run: what each phase (analysis, reflect, plan) produced, for GET /sessions/{id}/planning."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="planning_logs")
+    run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="planning_logs")
+    needs_plan = models.BooleanField(default=False)
+    phases = models.JSONField(default=list)  # [{"phase": ..., "output": ...}, ...] in order
+
+    class Meta:
+        indexes = [models.Index(fields=["session", "created_at"])]

@@ -29,7 +29,7 @@ def session_get_for_user(*, user, session_id) -> Session:
 def session_list_for_user(*, user) -> QuerySet[Session]:
     last_text = (
         Message.objects.filter(session=OuterRef("pk"), in_display=True)
-        .exclude(Q(content__isnull=True) | Q(content=""))
+        .exclude(Q(content__isnull=True) | Q(content="") | Q(is_compression=True))  # the marker is no preview
         .order_by("-id")
         .values("content")[:1]
     )

@@ -74,4 +74,24 @@ class ContextUsage:
     max_context_tokens: int
 
 
-RunItem = Emit | Record | ContextUsage
+@dataclass(frozen=True)
+class Compress:
+    """Replace the stored context, all but its last `keep_recent` messages, with one summary (one transaction).
+
+    The display history keeps every message; `marker` joins it as an `is_compression` message.
+    """
+
+    keep_recent: int
+    summary: ChatMessage  # is_summary, in the context only
+    marker: ChatMessage  # is_compression, in the display history only
+
+
+@dataclass(frozen=True)
+class PlanningTrace:
+    """What each planning phase of this run produced, for GET /sessions/{id}/planning."""
+
+    needs_plan: bool
+    phases: tuple[tuple[str, str], ...]  # (phase, output)
+
+
+RunItem = Emit | Record | ContextUsage | Compress | PlanningTrace

@@ -36,6 +36,10 @@ class LLM(Protocol):
         """Stream one model response. Raises LLMError."""
         ...
 
+    async def complete(self, *, model: str, messages: Sequence[ChatMessage], options: Mapping | None = None) -> str:
+        """One whole, unstreamed answer (summaries, plans). Raises LLMError."""
+        ...
+
     async def context_length(self, model: str) -> int | None:
         """The model's context window, if the server says; raises LLMError for an unknown model."""
         ...

@@ -11,8 +11,10 @@ from collections.abc import AsyncIterator
 
 from agents_app.engine import events
 from agents_app.engine.agent import DEFAULT_CONTEXT_TOKENS, ContextUsage, Emit, Record, RunInput, RunItem, RunServices
+from agents_app.engine.compression import compress_context
 from agents_app.engine.llm import LLMError
 from agents_app.engine.messages import ChatMessage, ToolCall
+from agents_app.engine.planning import PlanOutcome, plan_request
 from agents_app.engine.stop import Stopped
 from agents_app.engine.tool_calls import ToolOutcome, refusal, run_tool
 from agents_app.engine.tools.base import ToolContext
@@ -57,6 +59,12 @@ async def run_agent(run: RunInput, services: RunServices) -> AsyncIterator[RunIt
         context = ([system] if system else []) + list(run.history)
         tool_specs = [services.tools.get(name).spec() for name in run.agent.tools if name in services.tools]
         options = {**run.agent.options, "num_ctx": max_context}
+        if run.agent.planning_enabled:
+            planning = PlanOutcome()
+            async for item in plan_request(run, services, planning, options=options):
+                yield item
+            if planning.offer is not None:
+                context.append(planning.offer)
         for _ in range(run.agent.max_iterations):
             progress = TurnProgress()
             result = TurnResult()
@@ -84,11 +92,23 @@ async def run_agent(run: RunInput, services: RunServices) -> AsyncIterator[RunIt
                         "".join(totals.answer),
                         context_tokens=totals.context_tokens,
                         max_context_tokens=max_context,
-                        elapsed_seconds=totals.elapsed,
+                        elapsed_seconds=final.elapsed_seconds,  # the stored answer and the event agree
                         tool_call_count=totals.tool_call_count,
                         token_count=totals.token_count,
                     )
                 )
+                if run.depth == 0:  # a nested agent's context ends with its run
+                    stored = [m for m in context if m is not system and m.in_context] + [final]
+                    async for item in compress_context(
+                        stored,
+                        sent=[*context, final],
+                        context_tokens=totals.context_tokens,
+                        max_context=max_context,
+                        agent=run.agent,
+                        llm=services.llm,
+                        stop=services.stop,
+                    ):
+                        yield item
                 return
             calls = tuple(result.tool_calls)
             turn = ChatMessage(
@@ -166,6 +186,7 @@ async def _call_tool(call: ToolCall, run: RunInput, services: RunServices) -> As
                 ports=services.ports,
                 emit=emit,
                 depth=run.depth,
+                services=services,
             )
 
         outcome = None

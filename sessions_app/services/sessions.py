@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from navi_project.errors import ApplicationError
+from sessions_app.files import session_files_delete
 from sessions_app.models import Session
 from sessions_app.selectors import session_get_for_user
 
@@ -33,8 +34,19 @@ def session_delete(*, user, session_id) -> None:
     from sessions_app.services.runs import run_request_stop
 
     run_request_stop(user=user, session_id=session.id)
+    session_id = session.id
     session.delete()
+    # Files go once the row is surely gone; a failed delete rolls back and keeps both. A storage error is logged,
+    # not raised: the session is gone either way, and cleanup_session_files removes folders of no session.
+    transaction.on_commit(lambda: session_files_delete(session_id=session_id), robust=True)
 
 
 def session_touch(*, session_id) -> None:
     Session.objects.filter(id=session_id).update(last_active=timezone.now())
+
+
+def session_switch_profile(*, session_id, profile_id: str, max_context_tokens: int | None) -> None:
+    """The session's next run uses `profile_id`. Precondition: the caller checked the user may use it."""
+    Session.objects.filter(id=session_id).update(
+        profile_id=profile_id, max_context_tokens=max_context_tokens, updated_at=timezone.now()
+    )

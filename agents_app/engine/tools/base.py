@@ -19,6 +19,8 @@ class ToolPorts:
     """
 
     todos: Any = None
+    memory: Any = None  # tools.memory.MemoryStore
+    profiles: Any = None  # tools.switch_profile.ProfileDirectory
     extra: dict = field(default_factory=dict)
 
 
@@ -31,6 +33,8 @@ class ToolContext:
     # Sends a client event while the tool runs (a sub-agent's events, profile_switched).
     emit: Callable[[dict], None]
     depth: int = 0
+    # The running agent's RunServices (model, tools, stop), for tools that run a nested agent.
+    services: Any = None
 
 
 ToolBody = Callable[[dict, ToolContext], Awaitable[str]]

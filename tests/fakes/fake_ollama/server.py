@@ -75,12 +75,21 @@ class FakeOllama:
         ready.wait(10)
         return self
 
+    async def close(self) -> None:
+        """Stop listening and end open connections, so nothing is left pending on the loop."""
+        if self._server:
+            self._server.close()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     def stop(self) -> None:
-        if self._loop and self._server:
-            self._loop.call_soon_threadsafe(self._server.close)
+        if self._loop and self._thread:
+            asyncio.run_coroutine_threadsafe(self.close(), self._loop).result(5)
             self._loop.call_soon_threadsafe(self._loop.stop)
-        if self._thread:
             self._thread.join(5)
+            self._loop.close()
 
     # --- HTTP ---------------------------------------------------------------------------------------------
 

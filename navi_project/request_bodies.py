@@ -1,0 +1,186 @@
+"""Large request bodies under daphne: refused early past the limit, and never held in memory whole.
+
+Left alone, daphne (over Twisted) would, for a 200 MB upload:
+- let Twisted parse a multipart body into memory (`Request.requestReceived` reads the whole body to fill
+  `request.args`, which daphne never uses);
+- push the whole body into the application's input queue at once, as 8 KB messages: 200 MB of RAM.
+And it would read a body of any size before the application could refuse it.
+
+`install()` changes three things on daphne's request class and its server, and `FeedsBodyFromFile` (an ASGI
+middleware) completes the second:
+- a declared Content-Length above the limit is answered 413 as soon as the headers are in; a body without a
+  length (chunked) is answered 413 the moment it passes the limit, and what was received is thrown away;
+- Twisted's own form parsing is off;
+- a body Twisted spooled to a temporary file is handed to the application as that file, which the middleware
+  reads in chunks as Django asks for them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+from django.conf import settings
+
+# Room for the multipart framing around a file of exactly the limit.
+BODY_OVERHEAD = 64 * 1024
+CHUNK = 64 * 1024
+SCOPE_KEY = "navi.body_file"
+# After a 413, how long the rest of the body is drained before the connection closes. Closing at once would make
+# many clients lose the 413 in a reset; draining writes nothing anywhere.
+DRAIN_SECONDS = 10.0
+
+
+def body_limit() -> int:
+    return int(settings.NAVI_MAX_UPLOAD_MB) * 1024 * 1024 + BODY_OVERHEAD
+
+
+def too_large_body() -> bytes:
+    message = f"The upload exceeds the {settings.NAVI_MAX_UPLOAD_MB} MB limit"
+    return json.dumps({"detail": message, "error": message}).encode()
+
+
+class _Discard:
+    """Stands in for the request's content after a 413: takes the rest of the body and keeps none of it."""
+
+    closed = False
+
+    def write(self, data: bytes) -> None:
+        pass
+
+    def read(self, *args) -> bytes:
+        return b""
+
+    def seek(self, *args) -> int:
+        return 0
+
+    def tell(self) -> int:
+        return 0
+
+    def close(self) -> None:
+        pass
+
+
+def _reject(request) -> None:
+    """Answer 413 now; drain (discarding) what is still coming, then close."""
+    from twisted.internet import reactor
+
+    request._navi_rejected = True
+    if request.content is not None and not isinstance(request.content, _Discard):
+        request.content.close()  # a temporary file: the partial body is removed with it
+    request.content = _Discard()
+    request.requestHeaders.removeHeader(b"Expect")  # no `100 Continue` after the answer
+    body = too_large_body()
+    request.channel.transport.write(
+        b"HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\nConnection: close\r\n"
+        + f"Content-Length: {len(body)}\r\nX-Content-Type-Options: nosniff\r\n\r\n".encode()
+        + body
+    )
+    request._navi_close_later = reactor.callLater(DRAIN_SECONDS, request.channel.loseConnection)
+
+
+def install() -> None:
+    """Patch daphne's request and server classes (once); a no-op when daphne is not installed."""
+    try:
+        from daphne import http_protocol, server
+    except ImportError:  # pragma: no cover
+        return
+    request_class = http_protocol.WebRequest
+    if getattr(request_class, "_navi_bodies", False):
+        return
+    request_class._navi_bodies = True
+    original_init = request_class.__init__
+    original_process = request_class.process
+    original_create_application = server.Server.create_application
+
+    def __init__(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        self._parsePOSTFormSubmission = False
+        self._navi_received = 0
+        self._navi_rejected = False
+
+    def gotLength(self, length):
+        super(request_class, self).gotLength(length)
+        if length is not None and length > body_limit():
+            _reject(self)
+
+    def handleContentChunk(self, data):
+        if self._navi_rejected:
+            return
+        self._navi_received += len(data)
+        if self._navi_received > body_limit():
+            _reject(self)
+            return
+        self.content.write(data)
+
+    def process(self):
+        if self._navi_rejected:
+            pending = getattr(self, "_navi_close_later", None)
+            if pending is not None and pending.active():
+                pending.cancel()
+            self.channel.loseConnection()
+            return None
+        if self.content is not None and not isinstance(self.content, io.BytesIO):
+            # Spooled to disk by Twisted: give the application the file, and daphne an empty body to queue.
+            self._navi_body_file, self.content = self.content, io.BytesIO()
+        return original_process(self)
+
+    def create_application(self, protocol, scope):
+        body_file = getattr(protocol, "_navi_body_file", None)
+        if body_file is not None:
+            scope = {**scope, "extensions": {**(scope.get("extensions") or {}), SCOPE_KEY: body_file}}
+        return original_create_application(self, protocol, scope)
+
+    request_class.__init__ = __init__
+    request_class.gotLength = gotLength
+    request_class.handleContentChunk = handleContentChunk
+    request_class.process = process
+    server.Server.create_application = create_application
+
+
+class FeedsBodyFromFile:
+    """ASGI middleware for HTTP: serves the body from the file `install()` put in the scope, one chunk per
+    `receive()`, so only a chunk at a time is in memory. Also answers 413 for a declared length past the limit
+    (under servers other than daphne, where `install()` has no effect)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if length.isdigit() and int(length) > body_limit():
+            body = too_large_body()
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": 413, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return None
+        body_file = (scope.get("extensions") or {}).get(SCOPE_KEY)
+        if body_file is None:
+            return await self.app(scope, receive, send)
+        try:
+            return await self.app(scope, _file_receive(body_file, receive), send)
+        finally:
+            body_file.close()
+
+
+def _file_receive(body_file, receive):
+    body_file.seek(0)
+    state = {"done": False, "first": True}
+
+    async def file_receive():
+        if state["done"]:
+            return await receive()
+        if state["first"]:
+            state["first"] = False
+            message = await receive()  # daphne's single empty body message
+            if message["type"] != "http.request":
+                state["done"] = True
+                return message
+        chunk = body_file.read(CHUNK)
+        more = len(chunk) == CHUNK
+        state["done"] = not more
+        return {"type": "http.request", "body": chunk, "more_body": more}
+
+    return file_receive

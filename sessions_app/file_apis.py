@@ -1,0 +1,143 @@
+"""POST /sessions/{id}/files and GET /sessions/{id}/files/{filename}.
+
+Plain Django views rather than DRF ones: the upload must choose its upload handler before anything reads the
+body, and the download streams a file response.
+"""
+
+from __future__ import annotations
+
+from django.core.files.uploadedfile import TemporaryUploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, StopFutureHandlers
+from django.http import FileResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.views.decorators.csrf import csrf_exempt
+
+from accounts_app.auth import user_for_request
+from navi_project.errors import ApplicationError, error_body
+from sessions_app import files
+from sessions_app.selectors import session_get_for_user
+from sessions_app.services.sessions import session_touch
+
+# Room for the multipart framing around the file when judging a request by its Content-Length.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+class UploadTooLarge(ApplicationError):
+    def __init__(self, limit: int):
+        super().__init__(f"The file exceeds the {limit // (1024 * 1024)} MB upload limit", 413)
+
+
+class CappedUploadHandler(FileUploadHandler):
+    """Streams the `file` field to a temporary file on disk, and stops past the limit (the partial file goes)."""
+
+    def __init__(self, request, limit: int):
+        super().__init__(request)
+        self.limit = limit
+        self.file: TemporaryUploadedFile | None = None
+
+    def new_file(self, field_name, file_name, *args, **kwargs):
+        super().new_file(field_name, file_name, *args, **kwargs)
+        if field_name != "file":
+            return  # other handlers (none) would get it; the view reports the missing `file` field
+        files.check_extension(files.safe_name(file_name))  # refuse before a byte is written
+        self.file = TemporaryUploadedFile(file_name, self.content_type, 0, self.charset, self.content_type_extra)
+        raise StopFutureHandlers()
+
+    def receive_data_chunk(self, raw_data, start):
+        if self.file is None:
+            return raw_data
+        if start + len(raw_data) > self.limit:
+            self.abort()
+            raise UploadTooLarge(self.limit)
+        self.file.write(raw_data)
+        return None
+
+    def file_complete(self, file_size):
+        if self.file is None:
+            return None
+        self.file.seek(0)
+        self.file.size = file_size
+        return self.file
+
+    def abort(self) -> None:
+        if self.file is not None:
+            self.file.close()  # a NamedTemporaryFile: closing removes it
+            self.file = None
+
+    def upload_interrupted(self):
+        self.abort()
+
+
+def _error(exc: ApplicationError) -> JsonResponse:
+    return JsonResponse(error_body(exc.message), status=exc.status)
+
+
+def _declared_length(request) -> int | None:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or "")
+    except ValueError:
+        return None
+
+
+def _upload(request, session_id) -> dict:
+    user = user_for_request(request)
+    if user is None:
+        raise ApplicationError("Authentication required", 401)
+    session = session_get_for_user(user=user, session_id=session_id)
+    limit = files.max_upload_bytes()
+    length = _declared_length(request)
+    if length is not None and length > limit + MULTIPART_OVERHEAD:
+        raise UploadTooLarge(limit)
+    if not request.content_type.startswith("multipart/form-data"):
+        raise ApplicationError("Send the file as multipart/form-data in the field `file`")
+    handler = CappedUploadHandler(request, limit)
+    request.upload_handlers = [handler]
+    try:
+        upload = request.FILES.get("file")
+    except MultiPartParserError as exc:
+        handler.abort()
+        raise ApplicationError(f"The multipart body could not be read: {exc}") from None
+    except ApplicationError:
+        handler.abort()
+        raise
+    if upload is None:
+        raise ApplicationError("Send the file in the multipart field `file`")
+    try:
+        stored = files.session_file_save(
+            session_id=session.id, name=upload.name, content=upload, content_type=upload.content_type
+        )
+    finally:
+        upload.close()
+    session_touch(session_id=session.id)  # a file just sent is part of current work: not idle
+    return stored.as_dict()
+
+
+@csrf_exempt
+def session_files_upload(request, session_id):
+    if request.method != "POST":
+        return JsonResponse(error_body("Use POST with a multipart body"), status=405)
+    try:
+        return JsonResponse(_upload(request, session_id), status=201)
+    except ApplicationError as exc:
+        return _error(exc)
+
+
+def session_file_download(request, session_id, filename):
+    if request.method not in ("GET", "HEAD"):
+        return JsonResponse(error_body("Use GET"), status=405)
+    try:
+        user = user_for_request(request)
+        if user is None:
+            raise ApplicationError("Authentication required", 401)
+        session = session_get_for_user(user=user, session_id=session_id)
+        handle, name, size = files.session_file_open(session_id=session.id, filename=filename)
+    except ApplicationError as exc:
+        return _error(exc)
+    content_type = files.content_type_for(name)
+    inline = files.shown_inline(content_type)
+    response = FileResponse(handle, as_attachment=not inline, filename=name, content_type=content_type)
+    response["Content-Length"] = str(size)
+    response["X-Content-Type-Options"] = "nosniff"
+    # Even a file opened inline runs no script and loads nothing else.
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+    return response

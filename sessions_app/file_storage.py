@@ -1,0 +1,32 @@
+"""The storage classes behind session files: local disk by default, S3-compatible with NAVI_STORAGE=s3.
+
+Both name a file `<session_id>/<name>` relative to their root (the local folder NAVI_SESSION_FILES_DIR, or the
+bucket prefix `session_files/`), and both give a taken name a counter: `report.pdf`, `report_1.pdf`, ...
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from django.core.files.storage import FileSystemStorage
+
+MAX_NAME_ATTEMPTS = 10_000
+
+
+class NumberedNames:
+    """`name_1.ext`, `name_2.ext`, ... instead of Django's random suffix (people read these names)."""
+
+    def get_available_name(self, name, max_length=None):
+        folder, base = posixpath.split(str(name).replace("\\", "/"))
+        root, ext = posixpath.splitext(base)
+        candidate = name
+        for counter in range(1, MAX_NAME_ATTEMPTS):
+            if not self.exists(candidate):
+                return candidate
+            candidate = posixpath.join(folder, f"{root}_{counter}{ext}")
+        raise FileExistsError(f"no free name for {base!r} after {MAX_NAME_ATTEMPTS} attempts")
+
+
+class LocalSessionStorage(NumberedNames, FileSystemStorage):
+    pass
+

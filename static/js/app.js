@@ -1,0 +1,253 @@
+// Navi's web client: wires the sidebar, the conversation and the message box together.
+import { api } from "./api.js";
+import { $, h } from "./dom.js";
+import { count } from "./format.js";
+import { ChatView } from "./chat.js";
+import { Composer } from "./composer.js";
+import { Sidebar, sessionTitle } from "./sidebar.js";
+
+const app = $("#app");
+const banner = { el: $("#banner"), text: $("#banner-text") };
+const profiles = new Map();
+let currentId = null;
+let currentSession = null;
+
+// --- errors: shown in place, never a blank page ----------------------------------------------------------
+function showBanner(message) {
+  banner.text.textContent = message;
+  banner.el.hidden = false;
+}
+$("#banner-close").addEventListener("click", () => (banner.el.hidden = true));
+window.addEventListener("error", (event) => showBanner(`Something went wrong: ${event.message}`));
+window.addEventListener("unhandledrejection", (event) => showBanner(`Something went wrong: ${event.reason?.message || event.reason}`));
+
+// --- header: title, profile, context gauge, connection ---------------------------------------------------
+function setTitle(text) {
+  $("#session-title").textContent = text;
+  document.title = text === "Navi" ? "Navi" : `${text} · Navi`;
+}
+
+function setProfile(profileId, profileName) {
+  const badge = $("#profile-badge");
+  badge.hidden = !profileId;
+  badge.textContent = profileName || profiles.get(profileId)?.name || profileId || "";
+  badge.dataset.profile = profileId || "";
+}
+
+function setContext(tokens, max) {
+  const gauge = $("#context-gauge");
+  if (!max) {
+    gauge.hidden = true;
+    return;
+  }
+  const percent = Math.min(100, Math.round(((tokens || 0) / max) * 100));
+  gauge.hidden = false;
+  gauge.setAttribute("aria-valuenow", String(percent));
+  gauge.dataset.level = percent >= 80 ? "high" : percent >= 60 ? "mid" : "low";
+  gauge.title = `Context: ${count(tokens)} of ${count(max)} tokens (${percent}%). At 80% older turns are summarized.`;
+  $("#gauge-fill").style.width = `${percent}%`;
+  $("#gauge-text").textContent = `${percent}% · ${count(tokens)} / ${count(max)}`;
+}
+
+function setConnection(state, detail) {
+  const el = $("#connection");
+  el.dataset.state = state;
+  el.textContent = { open: "", connecting: "Connecting…", reconnecting: detail || "Reconnecting…" }[state] ?? "";
+}
+
+// --- the conversation ------------------------------------------------------------------------------------
+const composer = new Composer(
+  {
+    form: $("#composer"),
+    input: $("#composer-input"),
+    send: $("#send-button"),
+    stop: $("#stop-button"),
+    attach: $("#attach-button"),
+    fileInput: $("#file-input"),
+    attachments: $("#attachments"),
+    dropZone: $("#chat"),
+  },
+  {
+    onSend: (message) => chat.send(message),
+    onStop: () => chat.stop(),
+  },
+);
+
+const chat = new ChatView($("#messages"), {
+  onBusy: (busy) => {
+    composer.setBusy(busy);
+    app.dataset.busy = String(busy);
+  },
+  onSession: (session) => {
+    currentSession = session;
+    setTitle(session.name || sidebar.get(session.session_id)?.preview || "New session");
+    setProfile(session.profile_id);
+  },
+  onRunEnd: () => afterExchange(),
+  onGone: (id) => {
+    if (id !== currentId) return;
+    showBanner("This session no longer exists.");
+    sidebar.refresh();
+    openSession(null);
+  },
+  onConnection: setConnection,
+  onProfile: setProfile,
+  onContext: setContext,
+});
+
+/** After an answer: the sidebar shows new activity, and a session's first exchange gives it a name. */
+async function afterExchange() {
+  const id = currentId;
+  if (currentSession && !currentSession.name) {
+    try {
+      const { name } = await api.generateName(id);
+      if (name && id === currentId) {
+        currentSession.name = name;
+        setTitle(name);
+      }
+    } catch {
+      // Naming is a nicety: a server without it (404) or a failed attempt leaves the preview as the title.
+    }
+  }
+  await sidebar.refresh();
+  if (id === currentId && !currentSession?.name) setTitle(sessionTitle(sidebar.get(id) || {}));
+}
+
+function openSession(id) {
+  currentId = id;
+  currentSession = null;
+  sidebar.setCurrent(id);
+  composer.setSession(id);
+  setContext(0, 0);
+  if (!id) {
+    chat.close();
+    setTitle("Navi");
+    setProfile(null);
+    setConnection("open");
+    $("#messages").replaceChildren(welcome);
+    if (location.hash) history.replaceState(null, "", location.pathname);
+    return;
+  }
+  if (location.hash !== `#/sessions/${id}`) location.hash = `#/sessions/${id}`;
+  setTitle(sessionTitle(sidebar.get(id) || {}));
+  chat.open(id);
+  closeSidebar();
+  composer.focus();
+}
+
+function sessionFromHash() {
+  const match = location.hash.match(/^#\/sessions\/([\w-]+)$/);
+  return match ? match[1] : null;
+}
+window.addEventListener("hashchange", () => {
+  const id = sessionFromHash();
+  if (id !== currentId) openSession(id);
+});
+
+// --- the sidebar -----------------------------------------------------------------------------------------
+const sidebar = new Sidebar(
+  { list: $("#session-list"), empty: $("#session-empty"), search: $("#session-search") },
+  {
+    onSelect: (id) => (id === currentId ? closeSidebar() : openSession(id)),
+    onDeleteConfirm: confirmDelete,
+    onDeleted: (id) => {
+      if (id === currentId) openSession(null);
+    },
+    onError: showBanner,
+  },
+);
+sidebar.profiles = profiles;
+
+function confirmDelete(session) {
+  const dialog = $("#confirm-dialog");
+  $("#confirm-text").textContent = `"${sessionTitle(session)}" and its files will be deleted. This cannot be undone.`;
+  dialog.returnValue = "";
+  dialog.showModal();
+  return new Promise((resolve) => dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), { once: true }));
+}
+
+// New session: pick a profile, create, open.
+const newDialog = $("#new-session-dialog");
+$("#new-session").addEventListener("click", async () => {
+  const list = $("#profile-list");
+  const error = $("#new-session-error");
+  error.hidden = true;
+  if (!profiles.size) await loadProfiles();
+  const options = [...profiles.values()];
+  list.replaceChildren(
+    ...options.map((p, i) =>
+      h(
+        "label.profile-option",
+        {},
+        h("input", { type: "radio", name: "profile", value: p.id, checked: i === 0 }),
+        h("span.profile-text", {}, h("strong", { text: p.name }), h("span.profile-desc", { text: p.description || "" }), h("span.profile-model", { text: p.model || "" })),
+      ),
+    ),
+  );
+  if (!options.length) {
+    error.textContent = "No agent profiles are available.";
+    error.hidden = false;
+  }
+  $("#new-session-create").disabled = !options.length;
+  newDialog.showModal();
+  list.querySelector("input:checked")?.focus();
+});
+$("#new-session-cancel").addEventListener("click", () => newDialog.close());
+$("#new-session-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const choice = new FormData(event.target).get("profile");
+  if (!choice) return;
+  const error = $("#new-session-error");
+  try {
+    const created = await api.createSession(choice);
+    newDialog.close();
+    await sidebar.refresh();
+    openSession(created.session_id);
+  } catch (err) {
+    error.textContent = `Could not create the session: ${err.message}`;
+    error.hidden = false;
+  }
+});
+
+async function loadProfiles() {
+  try {
+    for (const profile of await api.profiles()) profiles.set(profile.id, profile);
+  } catch (error) {
+    showBanner(`Could not load agent profiles: ${error.message}`);
+  }
+}
+
+// --- the sidebar on a small screen -----------------------------------------------------------------------
+const menuToggle = $("#menu-toggle");
+function setSidebar(open) {
+  app.dataset.sidebar = open ? "open" : "closed";
+  menuToggle.setAttribute("aria-expanded", String(open));
+  $("#scrim").hidden = !open;
+  if (open) $("#session-search").focus();
+}
+function closeSidebar() {
+  if (app.dataset.sidebar === "open") {
+    setSidebar(false);
+    menuToggle.focus();
+  }
+}
+menuToggle.addEventListener("click", () => setSidebar(app.dataset.sidebar !== "open"));
+$("#scrim").addEventListener("click", closeSidebar);
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && app.dataset.sidebar === "open") closeSidebar();
+  // Ctrl/Cmd+K: jump to session search.
+  if (event.key === "k" && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    if (getComputedStyle(menuToggle).display !== "none") setSidebar(true);
+    $("#session-search").focus();
+  }
+});
+
+// --- start -----------------------------------------------------------------------------------------------
+const welcome = $("#welcome");
+await Promise.all([loadProfiles(), sidebar.refresh()]);
+sidebar.render();
+openSession(sessionFromHash());
+app.dataset.ready = "true";
+// A handle for the browser console (and the browser tests): the live objects of the page.
+window.navi = { chat, sidebar, composer, openSession };

@@ -1,0 +1,100 @@
+"""Navi's Ollama adapter against the fake Ollama over real HTTP: what reaches the wire and how failures read."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from agents_app.engine import ChatMessage, LLMError
+from agents_app.ollama import OllamaLLM
+
+pytestmark = pytest.mark.asyncio
+
+MODEL = "qwen3:8b"
+
+
+def script(*turns) -> str:
+    return "[[fake:" + json.dumps({"turns": list(turns)}) + "]]"
+
+
+def adapter(url: str, read_timeout: float = 10) -> OllamaLLM:
+    return OllamaLLM(host=url, connect_timeout=2, read_timeout=read_timeout)
+
+
+async def collect(llm, content: str, **kwargs) -> list:
+    return [c async for c in llm.chat(model=kwargs.pop("model", MODEL), messages=[ChatMessage("user", content)], **kwargs)]
+
+
+async def test_thinking_content_tool_calls_and_counters_arrive_as_chunks(fake_ollama):
+    turn = {"thinking": "Check the list", "content": "On it", "tool_calls": [{"name": "todo", "arguments": {"action": "list"}}],
+            "prompt_eval_count": 321, "eval_count": 12}  # fmt: skip
+    chunks = await collect(adapter(fake_ollama.url), script(turn), think=True)
+    assert "".join(c.thinking for c in chunks) == "Check the list"
+    assert "".join(c.content for c in chunks) == "On it"
+    calls = [call for c in chunks for call in c.tool_calls]
+    assert [(call.name, call.arguments) for call in calls] == [("todo", {"action": "list"})]
+    assert calls[0].id.startswith("call_")
+    assert chunks[-1].done and (chunks[-1].prompt_eval_count, chunks[-1].eval_count) == (321, 12)
+    assert fake_ollama.requests()[-1]["think"] is True
+
+
+async def test_tool_schemas_and_options_reach_the_wire_untrimmed(fake_ollama):
+    schema = {
+        "type": "object",
+        "properties": {
+            "when": {"type": "string", "format": "date-time", "pattern": "^2"},
+            "tags": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}}}, "minItems": 1},
+            "count": {"type": "integer", "minimum": 1, "maximum": 5, "default": 2},
+        },
+        "required": ["when"],
+        "additionalProperties": False,
+    }
+    tool = {"type": "function", "function": {"name": "plan", "description": "Plan it", "parameters": schema}}
+    await collect(adapter(fake_ollama.url), "hi", tools=[tool], options={"num_ctx": 8192, "temperature": 0.2})
+    sent = fake_ollama.requests()[-1]
+    assert sent["tools"] == [tool]
+    assert sent["options"] == {"num_ctx": 8192, "temperature": 0.2}
+
+
+async def test_the_context_length_comes_from_show_and_is_asked_once(fake_ollama):
+    llm = adapter(fake_ollama.url)
+    assert await llm.context_length("tiny:ctx") == 4096
+    assert await llm.context_length("tiny:ctx") == 4096
+    assert len(fake_ollama.requests("/api/show")) == 1
+
+
+async def test_an_unknown_model_is_named_with_what_to_do(fake_ollama):
+    with pytest.raises(LLMError, match=r"'ghost:1b' is not available .* `ollama pull ghost:1b`"):
+        await collect(adapter(fake_ollama.url), "hi", model="ghost:1b")
+    with pytest.raises(LLMError, match="ghost:1b"):
+        await adapter(fake_ollama.url).context_length("ghost:1b")
+
+
+async def test_an_error_line_mid_stream_raises_after_the_text_so_far(fake_ollama):
+    llm = adapter(fake_ollama.url)
+    seen = []
+    with pytest.raises(LLMError, match="out of memory"):
+        async for chunk in llm.chat(model=MODEL, messages=[ChatMessage("user", script({"content": "one two three", "error": "out of memory", "error_after": 2}))]):
+            seen.append(chunk.content)
+    assert "".join(seen) == "one two "
+
+
+async def test_a_silent_server_times_out_with_the_setting_named(fake_ollama):
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(LLMError, match="NAVI_OLLAMA_READ_TIMEOUT"):
+        await collect(adapter(fake_ollama.url, read_timeout=0.5), script({"hang": True}))
+    assert asyncio.get_running_loop().time() - started < 5
+
+
+async def test_an_unreachable_server_is_named():
+    with pytest.raises(LLMError, match=r"unreachable at http://127.0.0.1:9"):
+        await collect(adapter("http://127.0.0.1:9"), "hi")
+
+
+async def test_complete_returns_one_whole_answer(fake_ollama):
+    fake_ollama.add_rule("Name this", [{"content": "Groceries for the week"}], where="any")
+    text = await adapter(fake_ollama.url).complete(model=MODEL, messages=[ChatMessage("system", "Name this conversation.")])
+    assert text == "Groceries for the week"
+    assert fake_ollama.requests()[-1]["stream"] is False

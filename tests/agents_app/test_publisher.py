@@ -1,0 +1,70 @@
+"""The run publisher over the real channel layer (in-memory, or Redis when REDIS_URL is set)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import pytest
+from channels.layers import channel_layers, get_channel_layer
+
+from agents_app.engine import events as ev
+from agents_app.publisher import RunPublisher
+from sessions_app.runlog import run_log, session_group
+
+pytestmark = pytest.mark.asyncio
+
+
+async def drain(layer, channel: str) -> list[dict]:
+    received = []
+    while True:
+        try:
+            received.append(await asyncio.wait_for(layer.receive(channel), 0.5))
+        except TimeoutError:
+            return received
+
+
+async def test_a_fast_stream_is_coalesced_into_few_ordered_messages_that_lose_nothing():
+    channel_layers.backends.clear()
+    layer = get_channel_layer()
+    session_id, run_id = str(uuid.uuid4()), str(uuid.uuid4())
+    channel = await layer.new_channel()
+    await layer.group_add(session_group(session_id), channel)
+    publisher = RunPublisher(layer=layer, session_id=session_id, run_id=run_id)
+
+    publisher.emit(ev.stream_start())
+    tokens = [f"t{i} " for i in range(2000)]
+    for i, token in enumerate(tokens):
+        publisher.emit(ev.stream_delta(token))
+        if i % 100 == 0:
+            await asyncio.sleep(0.002)  # a model streaming in bursts
+    end = ev.stream_end("".join(tokens), context_tokens=9, max_context_tokens=99, elapsed_seconds=1.0, tool_call_count=0, token_count=2000)
+    publisher.emit(end, final=True)
+    await publisher.close()
+
+    messages = await drain(layer, channel)
+    events = [json.loads(m["event"]) for m in messages]
+    assert events[0]["type"] == "stream_start" and events[-1]["type"] == "stream_end"
+    deltas = [e["delta"] for e in events if e["type"] == "stream_delta"]
+    assert "".join(deltas) == "".join(tokens)
+    assert len(deltas) < 100, f"{len(deltas)} channel messages for 2000 tokens"
+    assert [m["seq"] for m in messages] == list(range(len(messages)))
+    assert [m["final"] for m in messages] == [False] * (len(messages) - 1) + [True]
+    logged = await run_log().read(run_id)
+    assert [json.loads(e.text) for e in logged] == events
+    channel_layers.backends.clear()
+
+
+async def test_the_first_delta_is_not_held_back_by_the_flush_window():
+    channel_layers.backends.clear()
+    layer = get_channel_layer()
+    session_id, run_id = str(uuid.uuid4()), str(uuid.uuid4())
+    channel = await layer.new_channel()
+    await layer.group_add(session_group(session_id), channel)
+    publisher = RunPublisher(layer=layer, session_id=session_id, run_id=run_id, flush_seconds=5)
+    publisher.emit(ev.stream_delta("Hello"))
+    first = await asyncio.wait_for(layer.receive(channel), 1)
+    assert json.loads(first["event"]) == ev.stream_delta("Hello")
+    await publisher.close()
+    channel_layers.backends.clear()

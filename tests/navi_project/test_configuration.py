@@ -1,0 +1,49 @@
+"""A bad configuration stops start-up with one line naming the variable, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+BAD = [
+    ({"NAVI_AUTH_MODE": "ldap"}, "NAVI_AUTH_MODE"),
+    ({"NAVI_AUTH_MODE": "oauth"}, "GNEXUS_AUTH_URL"),
+    ({"NAVI_HEARTBEAT_SECONDS": "soon"}, "NAVI_HEARTBEAT_SECONDS"),
+    ({"NAVI_MAX_UPLOAD_MB": "-5"}, "NAVI_MAX_UPLOAD_MB"),
+    ({"NAVI_RUNNER": "worker"}, "REDIS_URL"),
+    ({"DATABASE_URL": "nonsense://"}, "DATABASE_URL"),
+    ({"OLLAMA_HOST": "ftp://x"}, "OLLAMA_HOST"),
+    ({"NAVI_PROFILES_DIR": "/no/such/folder"}, "NAVI_PROFILES_DIR"),
+]
+
+
+def start(extra: dict, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update({"NAVI_DATA_DIR": str(tmp_path), **extra})
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize(("env", "named"), BAD, ids=[next(iter(e)) + "=" + next(iter(e.values())) for e, _ in BAD])
+def test_a_bad_value_stops_start_up_with_one_line_naming_it(env, named, tmp_path):
+    result = start(env, tmp_path, "manage.py", "check")
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert named in lines[0] and "Traceback" not in result.stderr
+
+
+def test_the_asgi_application_refuses_the_same_way(tmp_path):
+    result = start({"NAVI_AUTH_MODE": "ldap"}, tmp_path, "-c", "import navi_project.asgi")
+    assert result.returncode != 0 and "NAVI_AUTH_MODE" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_defaults_start(tmp_path):
+    result = start({}, tmp_path, "manage.py", "check")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "secret_key").exists() or any(tmp_path.iterdir())
