@@ -45,7 +45,6 @@ def heartbeat_seconds() -> float:
 
 _STATUS_FOR_END = {ev.STREAM_END: RunStatus.COMPLETED, ev.STREAM_STOPPED: RunStatus.STOPPED, ev.ERROR: RunStatus.FAILED}
 
-run_begin = database_sync_to_async(run_progress.run_begin)
 run_finish = database_sync_to_async(run_progress.run_finish)
 run_heartbeat = database_sync_to_async(run_progress.run_heartbeat)
 message_append = database_sync_to_async(run_progress.message_append)
@@ -82,8 +81,12 @@ def build_context_input(session, history) -> RunInput | None:
 
 
 @database_sync_to_async
-def build_run_input(start: run_progress.RunStart) -> RunInput | str:
-    return run_input_for(
+def begin(run_id: str) -> tuple[run_progress.RunStart | None, RunInput | str | None]:
+    """Claims the run and prepares the engine's input in one trip to the database thread (first-token latency)."""
+    start = run_progress.run_begin(run_id=run_id)
+    if start is None:
+        return None, None
+    return start, run_input_for(
         profile_id=start.profile_id,
         user_id=start.user_id,
         session_id=start.session_id,
@@ -102,7 +105,7 @@ class _Answer:
 
 
 async def execute_run(run_id: str, stop: StopSignal, *, layer) -> None:
-    start = await run_begin(run_id=run_id)
+    start, run_input = await begin(run_id)
     if start is None:
         return
     publisher = RunPublisher(layer=layer, session_id=start.session_id, run_id=run_id)
@@ -113,7 +116,6 @@ async def execute_run(run_id: str, stop: StopSignal, *, layer) -> None:
     if start.stop_requested:
         stop.set()
     try:
-        run_input = await build_run_input(start)
         if isinstance(run_input, str):
             publisher.emit(ev.stream_start())
             terminal = ev.error(run_input)

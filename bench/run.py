@@ -28,6 +28,8 @@ from tests.e2e.client import connect, new_session
 from tests.e2e.servers import ROOT, start_servers
 
 MODEL = "gemma4:26b-a4b-it-q4_K_M"
+# The servers run with the defaults a deployment has, not the short intervals the e2e tests use.
+PRODUCTION_TIMINGS = {"NAVI_LOG_LEVEL": "ERROR", "NAVI_HEARTBEAT_SECONDS": "20", "NAVI_RUN_STALE_SECONDS": "30"}
 
 
 def script(*turns) -> str:
@@ -81,11 +83,15 @@ async def direct_rate(url: str, tokens: int) -> float:
 
 
 async def navi_first_token(servers, samples: int) -> tuple[list[float], list[float]]:
-    sid = new_session(servers.url)
-    ws = await connect(servers.ws_url(servers.url, sid))
-    await ws.next()
+    """Conversations of up to 10 exchanges: a new session every 10 messages."""
+    ws = None
     first_event, first_token = [], []
-    for _ in range(samples + 2):
+    for i in range(samples + 2):
+        if i % 10 == 0:
+            if ws:
+                await ws.close()
+            ws = await connect(servers.ws_url(servers.url, new_session(servers.url)))
+            await ws.next()
         started = time.perf_counter()
         await ws.message("hi " + script({"content": "Hello there"}))
         start = await ws.until("stream_start")
@@ -134,7 +140,11 @@ async def one_stream(servers, base: str, sid: str, tokens: int, delay: float, la
         elif event["type"] in ("stream_end", "error", "stream_stopped"):
             break
     await ws.close()
-    return event["type"] == "stream_end" and "".join(parts) == event["content"] and len(parts) > 0
+    if event["type"] != "stream_end":
+        return f"ended with {event['type']}: {event.get('message', '')}"
+    if "".join(parts) != event["content"] or not parts:
+        return f"deltas ({len(''.join(parts))} chars) differ from stream_end.content ({len(event['content'])} chars)"
+    return True
 
 
 async def concurrent(servers, sessions: int, tokens: int, delay: float) -> dict:
@@ -150,7 +160,7 @@ async def concurrent(servers, sessions: int, tokens: int, delay: float) -> dict:
     return {
         "sessions": sessions,
         "intact": intact,
-        "errors": [repr(r) for r in results if isinstance(r, BaseException)][:3],
+        "errors": sorted({repr(r) if isinstance(r, BaseException) else r for r in results if r is not True})[:3],
         "lag_p50_ms": pct(lags, 50) * 1000 if lags else float("nan"),
         "lag_p99_ms": pct(lags, 99) * 1000 if lags else float("nan"),
         "tokens": len(lags),
@@ -173,7 +183,7 @@ def services_up() -> tuple[str | None, str | None]:
 
 async def bench_setup(name: str, fake_url: str, args, **urls) -> None:
     with tempfile.TemporaryDirectory(prefix="navi-bench-") as tmp:
-        servers = start_servers(Path(tmp), ollama_url=fake_url, extra_env={"NAVI_LOG_LEVEL": "ERROR"}, **urls)
+        servers = start_servers(Path(tmp), ollama_url=fake_url, extra_env=PRODUCTION_TIMINGS, **urls)
         try:
             print(f"\n## {name}: {len(servers.front_ends)} front end(s)" + (", 2 workers" if servers.uses_workers else ", in-process runner"))
             direct = await direct_first_token(fake_url, args.samples)

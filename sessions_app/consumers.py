@@ -105,6 +105,13 @@ class SessionConsumer(AsyncWebsocketConsumer):
 
     # --- Run events -------------------------------------------------------------------------------------------
 
+    async def dispatch(self, message):
+        # Channels first closes stale database connections, a trip to the database thread, before every
+        # handler. Run events never touch the database and arrive many times a second: skip that trip.
+        if message["type"] == "run.event":
+            return await self.run_event(message)
+        return await super().dispatch(message)
+
     def _track(self, run_id: str) -> None:
         self.run_id, self.last_seq, self.replayed = run_id, -1, False
 

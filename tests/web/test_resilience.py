@@ -109,8 +109,7 @@ def test_a_run_that_ends_while_disconnected_is_loaded_on_reconnect(page, live):
         reply = api.post(f"/sessions/{sid}/messages", json={"content": "sent elsewhere"})
         assert reply.status_code == 200
     expect(page.locator(".msg.user")).to_have_count(0)
-    page.evaluate("window.navi.openSession(null); window.navi.openSession(location.hash ? null : arguments[0])", sid) if False else None
-    page.evaluate(f"window.navi.chat.open('{sid}')")
+    page.evaluate("sid => window.navi.chat.open(sid)", sid)  # connect again
     expect(page.locator(".msg.user .user-text")).to_have_text("sent elsewhere")
     expect(answers(page).first).to_have_text("Echo: sent elsewhere")
 
