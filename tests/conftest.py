@@ -14,6 +14,21 @@ from tests.fakes.fake_ollama import FakeOllama
 USING_SERVICES = bool(os.environ.get("REDIS_URL"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _close_database_thread_connections(django_db_setup, django_db_blocker):
+    """Async tests reach the database from worker threads whose connections outlive them; end those before
+    the test database is dropped (PostgreSQL refuses to drop a database in use)."""
+    yield
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+
 @pytest.fixture(scope="session")
 def fake_ollama_server():
     fake = FakeOllama()

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 
+import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.client import new_session
+from tests.e2e.servers import start_servers
 from tests.web.files import png
 from tests.web.pages import answers, open_new_session, send, wait_idle
 
@@ -18,7 +21,8 @@ WATCH_PROGRESS = """() => {
 
 
 def last_user_message(fake) -> dict:
-    chats = [r for r in fake.requests() if r.get("messages")]
+    """The user message of the last agent turn (streamed; naming requests are not)."""
+    chats = [r for r in fake.requests() if r.get("messages") and r.get("stream", True)]
     return [m for m in chats[-1]["messages"] if m["role"] == "user"][-1]
 
 
@@ -32,6 +36,34 @@ def test_an_upload_of_a_blocked_type_says_why(page, live):
     # The refused file is not sent with the message, and can be dismissed.
     failed.get_by_role("button", name="Remove setup.exe").click()
     expect(page.locator(".attachment")).to_have_count(0)
+
+
+@pytest.fixture(scope="module")
+def small_limit_server(fake_ollama_server, tmp_path_factory):
+    """One embedded-defaults server that takes uploads of at most 1 MB."""
+    servers = start_servers(
+        tmp_path_factory.mktemp("navi-1mb"),
+        ollama_url=fake_ollama_server.url,
+        extra_env={"NAVI_MAX_UPLOAD_MB": "1"},
+        database_url="",
+        redis_url="",
+    )
+    yield servers
+    servers.stop()
+
+
+def test_an_upload_over_the_size_limit_says_so(page, small_limit_server):
+    base = small_limit_server.url
+    sid = new_session(base)
+    page.goto(f"{base}/#/sessions/{sid}")
+    expect(page.locator("#composer-input")).to_be_enabled()
+    page.set_input_files("#file-input", files=[{"name": "big.txt", "mimeType": "text/plain", "buffer": b"x" * (1536 * 1024)}])
+    error = page.locator(".attachment.failed .attachment-error")
+    expect(error).to_contain_text('"big.txt" is too large')
+    expect(error).to_contain_text("1 MB")
+    # A refused upload does not hold the message back.
+    page.locator("#composer-input").fill("hello anyway")
+    expect(page.locator("#send-button")).to_be_enabled()
 
 
 def test_an_upload_shows_progress_and_goes_with_the_message(page, live, fake_ollama_server):
