@@ -21,7 +21,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
 import ollama
 
 from tests.e2e.client import connect, new_session

@@ -49,7 +49,7 @@ def boolean(env: environ.Env, name: str, default: bool) -> bool:
 
 def url(env: environ.Env, name: str, default: str | None, schemes: tuple[str, ...]) -> str | None:
     value = env.str(name, default=default or "") or None
-    if value is not None and not value.split("://", 1)[0] in schemes:
+    if value is not None and value.split("://", 1)[0] not in schemes:
         raise ConfigError(f"{name}={value!r} must start with one of: {', '.join(s + '://' for s in schemes)}")
     return value
 

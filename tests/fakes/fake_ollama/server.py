@@ -7,7 +7,7 @@ import base64
 import binascii
 import json
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from tests.fakes.fake_ollama.models import DEFAULT_MODELS, show_body, tags_body
 from tests.fakes.fake_ollama.scripts import Rule, Scripts, split, token_pieces
@@ -261,7 +261,7 @@ def _tool_calls(calls: list[dict]) -> list[dict]:
 
 
 def _head(model: str) -> dict:
-    return {"model": model, "created_at": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")}
+    return {"model": model, "created_at": datetime.now(UTC).isoformat().replace("+00:00", "Z")}
 
 
 def _final(model: str, prompt_tokens: int, eval_tokens: int) -> dict:
