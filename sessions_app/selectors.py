@@ -17,10 +17,11 @@ def _uuid(value) -> uuid.UUID | None:
         return None
 
 
-def session_get_for_user(*, user, session_id) -> Session:
+def session_get_for_user(*, user, session_id, for_update: bool = False) -> Session:
     """The user's session, or 404 (another user's session is as unknown as a missing one)."""
     sid = _uuid(session_id)
-    session = Session.objects.filter(id=sid, user=user).first() if sid and user is not None else None
+    sessions = Session.objects.select_for_update() if for_update else Session.objects
+    session = sessions.filter(id=sid, user=user).first() if sid and user is not None else None
     if session is None:
         raise ApplicationError("Session not found", 404)
     return session

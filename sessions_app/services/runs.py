@@ -25,19 +25,22 @@ class UserMessage:
     images: tuple[str, ...] = ()
 
 
-@transaction.atomic
 def message_submit(*, user, session_id, message: UserMessage) -> Run:
     """Store the user message and start a run for it; 409 while another run is active."""
-    session = Session.objects.select_for_update().filter(id=session_get_for_user(user=user, session_id=session_id).id)
-    session = session.get()
+    try:
+        return _message_submit(user=user, session_id=session_id, message=message)
+    except IntegrityError:  # the one-active-run constraint, should a check have raced
+        raise ApplicationError(RUN_IN_PROGRESS, 409) from None
+
+
+@transaction.atomic
+def _message_submit(*, user, session_id, message: UserMessage) -> Run:
+    # Locking the session row serializes submits to it; every query here is on the first-token path.
+    session = session_get_for_user(user=user, session_id=session_id, for_update=True)
     active = run_active_for_session(session_id=session.id)
     if active is not None and not run_fail_if_stale(run=active):
         raise ApplicationError(RUN_IN_PROGRESS, 409)
-    try:
-        with transaction.atomic():
-            run = Run.objects.create(session=session)
-    except IntegrityError:
-        raise ApplicationError(RUN_IN_PROGRESS, 409) from None
+    run = Run.objects.create(session=session)
     Message.objects.create(
         session=session, run=run, role=Role.USER, content=message.content, images=list(message.images)
     )

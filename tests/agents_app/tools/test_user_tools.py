@@ -13,7 +13,7 @@ from agents_app.engine.tools import builtin_tools
 from agents_app.tool_registry import load_user_tools, reset_tool_registry, tool_registry
 
 ROOT = Path(__file__).resolve().parents[3]
-GOOD = '''
+GOOD = """
 from agents_app.engine.tools import Tool, ToolError
 
 async def shout(args, ctx):
@@ -25,8 +25,8 @@ TOOLS = [Tool(name="shout", description="Shout the text.",
               parameters={"type": "object", "properties": {"text": {"type": "string", "maxLength": 50}},
                           "required": ["text"]},
               run=shout, timeout=3)]
-'''
-LOOSE = '''
+"""
+LOOSE = """
 from agents_app.engine.tools import Tool
 from agents_app.engine.tools.todo import todo_tool  # imported, not this file's own: not loaded again
 
@@ -34,7 +34,7 @@ async def whisper(args, ctx):
     return str(args.get("text", "")).lower()
 
 whisper_tool = Tool("whisper", "Whisper the text.", {"type": "object", "properties": {}}, whisper)
-'''
+"""
 BROKEN = {
     "syntax.py": "def oops(:\n",
     "raises.py": "raise RuntimeError('no config file')\n",
