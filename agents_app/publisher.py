@@ -58,11 +58,11 @@ class RunPublisher:
                 if self._may_still_grow(head):
                     wait = self._next_delta_at - time.monotonic()
                     if wait > 0:
+                        # A timer, not wait_for: that makes a task per window, too costly at hundreds of streams.
                         self._wake.clear()
-                        try:
-                            await asyncio.wait_for(self._wake.wait(), timeout=wait)
-                        except TimeoutError:
-                            pass
+                        timer = asyncio.get_running_loop().call_later(wait, self._wake.set)
+                        await self._wake.wait()
+                        timer.cancel()
                         continue
                 self._pending.popleft()
                 event, final = head

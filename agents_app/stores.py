@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
 
 from agents_app.engine.tools.memory import MemoryEntry, memory_prompt
 from agents_app.engine.tools.switch_profile import ProfileInfo
@@ -72,12 +73,13 @@ class DjangoMemoryStore:
     def remember(
         self, user_id: str, *, category: str, key: str, value: str, source: str, confidence: int
     ) -> tuple[MemoryEntry, bool]:
-        fact, created = MemoryFact.objects.update_or_create(
-            user_id=user_id,
-            category=category,
-            key=key,
-            defaults={"value": value, "source": source, "confidence": confidence},
-        )
+        lookup = {"user_id": user_id, "category": category, "key": key}
+        values = {"value": value, "source": source, "confidence": confidence}
+        try:
+            with transaction.atomic():
+                fact, created = MemoryFact.objects.update_or_create(**lookup, defaults=values)
+        except IntegrityError:  # another run created the same key meanwhile: update that one
+            fact, created = MemoryFact.objects.update_or_create(**lookup, defaults=values)
         return _fact(fact), created
 
     @database_sync_to_async

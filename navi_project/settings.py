@@ -137,7 +137,7 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1500}}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "navi_project.memory_layer.MemoryChannelLayer", "CONFIG": {"capacity": 1500}}}
 NAVI_HEARTBEAT_SECONDS = config.positive_number(env, "NAVI_HEARTBEAT_SECONDS", 20)
 # A running run whose runner has not checked in for this long is taken as dead and marked failed.
 NAVI_RUN_STALE_SECONDS = config.positive_number(env, "NAVI_RUN_STALE_SECONDS", 30)

@@ -3,7 +3,9 @@ sessions, the example user tool from its folder, tool schemas on the wire, and s
 
 from __future__ import annotations
 
+import asyncio
 import json
+import textwrap
 import uuid
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 from agents_app.engine.tools import builtin_tools
 from agents_app.tool_registry import load_user_tools
 from tests.e2e.client import connect, new_session, rest, types
+from tests.e2e.servers import start_servers
 
 pytestmark = pytest.mark.asyncio
 
@@ -152,4 +155,95 @@ async def test_stop_during_a_slow_tool_ends_the_run_and_the_session_stays_usable
     assert "stopped" in closing["result"]
     await ws.message("still there?")
     assert (await ws.until("stream_end"))[-1]["content"] == "Echo: still there?"
+    await ws.close()
+
+
+NAP = """
+import asyncio
+from pathlib import Path
+
+from agents_app.engine.tools import Tool
+
+
+async def nap(args, ctx):
+    try:
+        await asyncio.sleep(float(args.get("seconds", 60)))
+    except asyncio.CancelledError:
+        Path(__file__).with_name("nap.cancelled").write_text(ctx.session_id)
+        raise
+    return "rested"
+
+
+TOOLS = [Tool(name="nap", description="Sleep a while.", run=nap, timeout=120,
+              parameters={"type": "object", "properties": {"seconds": {"type": "number"}}})]
+"""
+NAPPER = """
+id: napper
+name: Napper
+model: qwen3:8b
+enabled_tools: [nap, todo]
+system_prompt: You nap.
+"""
+
+
+@pytest.fixture(scope="module")
+def napping_server(fake_ollama_server, tmp_path_factory):
+    """A server whose NAVI_USER_TOOLS_DIR holds a slow tool and a broken file, with a profile using the tool."""
+    work = tmp_path_factory.mktemp("navi-user-tools")
+    tools, profiles = work / "my_tools", work / "my_profiles"
+    tools.mkdir()
+    profiles.mkdir()
+    (tools / "nap.py").write_text(textwrap.dedent(NAP))
+    (tools / "broken.py").write_text("import a_module_that_is_not_installed\n")
+    (profiles / "napper.yaml").write_text(textwrap.dedent(NAPPER))
+    servers = start_servers(
+        work / "servers",
+        ollama_url=fake_ollama_server.url,
+        extra_env={"NAVI_USER_TOOLS_DIR": str(tools), "NAVI_PROFILES_DIR": str(profiles)},
+        database_url="",
+        redis_url="",
+    )
+    yield servers, tools
+    servers.stop()
+
+
+async def test_user_tools_load_from_their_folder_and_a_broken_file_is_reported_by_name(napping_server):
+    servers, _ = napping_server
+    with rest(servers.url) as api:
+        names = [t["name"] for t in api.get("/agents/tools").json()]
+        profiles = [p["id"] for p in api.get("/agents/profiles").json()]
+    assert "nap" in names and "broken" not in names and "roll_dice" not in names
+    assert profiles == ["napper"]
+    log = servers.tail_logs(200)
+    assert "user tool file broken.py skipped: failed to import: ModuleNotFoundError" in log
+
+
+async def test_stop_cancels_a_slow_user_tool_and_the_session_goes_on(napping_server, fake_ollama_server):
+    servers, tools = napping_server
+    marker = tools / "nap.cancelled"
+    marker.unlink(missing_ok=True)
+    sid = new_session(servers.url, "napper")
+    ws = await connect(servers.ws_url(servers.url, sid))
+    assert (await ws.next())["type"] == "session_sync"
+    await ws.message("Rest " + script(call("nap", seconds=60), {"content": "Rested."}))
+    assert (await ws.until("tool_started"))[-1]["tool"] == "nap"
+    await asyncio.sleep(0.3)
+    loop = asyncio.get_running_loop()
+    asked = loop.time()
+    with rest(servers.url) as api:
+        assert api.post(f"/sessions/{sid}/stop").json() == {"ok": True}
+    events = await ws.until("stream_stopped", timeout=10)
+    assert loop.time() - asked < 5
+    assert types(events) == ["tool_call", "stream_stopped"]
+    assert events[0]["tool"] == "nap" and events[0]["success"] is False and "stopped" in events[0]["result"]
+    for _ in range(50):  # the tool saw its cancellation
+        if marker.exists():
+            break
+        await asyncio.sleep(0.05)
+    assert marker.read_text() == sid
+    with rest(servers.url) as api:
+        stored = api.get(f"/sessions/{sid}").json()["messages"]
+    assert [(m["role"], m.get("name")) for m in stored][-2:] == [("assistant", None), ("tool", "nap")]
+    await ws.message("awake?")
+    assert (await ws.until("stream_end"))[-1]["content"] == "Echo: awake?"
     await ws.close()

@@ -118,6 +118,8 @@ HOSTILE = [
     ("http://[::ffff:127.0.0.1]:{port}/", "resolves to ::ffff:7f00:1"),  # IPv6-mapped IPv4
     ("http://[::ffff:a9fe:a9fe]/", "resolves to ::ffff:a9fe:a9fe"),  # mapped 169.254.169.254
     ("http://[fe80::1]/", "resolves to fe80::1"),
+    ("http://[2002:7f00:1::1]/", "resolves to 2002:7f00:1::1"),  # 6to4 around 127.0.0.1
+    ("http://[64:ff9b::a9fe:a9fe]/", "resolves to 64:ff9b::a9fe:a9fe"),  # NAT64 around 169.254.169.254
     ("http://user:pw@127.0.0.1:{port}/", "resolves to 127.0.0.1"),
     ("https://127.0.0.1:{port}/", "resolves to 127.0.0.1"),
 ]
@@ -225,3 +227,11 @@ async def test_https_goes_to_the_checked_address_and_verifies_the_certificate_fo
         # Same address, other name: the certificate is checked against the name, not the pinned address.
         with pytest.raises(ToolError, match="could not fetch https://impostor.example.com:.*ConnectError"):
             await fetch_page(f"https://impostor.example.com:{secure.port}/", guard, verify=trust)
+
+
+async def test_a_name_with_any_private_address_among_its_answers_is_refused():
+    async def mixed(host: str, port: int) -> list[str]:
+        return ["93.184.216.34", "10.0.0.1"]
+
+    with pytest.raises(ToolError, match="'mixed.example.com' resolves to 10.0.0.1"):
+        await fetch_page("http://mixed.example.com/", AddressGuard(resolver=mixed))
