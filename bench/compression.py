@@ -120,10 +120,14 @@ async def bench_setup(name: str, fake: FakeOllama, args, **urls) -> None:
             peak = max(t.fill for t in long.turns)
             within = all(t.context_tokens <= t.max_context for t in long.turns)
             after_text = f"~{statistics.median(after) / window:.0%}" if after else "n/a"
-            print(f"with compression: {len(long.turns)} turns held (all within the window: {within}), "
-                  f"{len(compressing)} compressions, peak fill {peak:.0%}, fill after a compression {after_text}")
-            print(f"  at the end: {long.display_messages} messages in the display history, "
-                  f"{long.context_messages} in the model's context (system prompt and summary included)")
+            print(
+                f"with compression: {len(long.turns)} turns held (all within the window: {within}), "
+                f"{len(compressing)} compressions, peak fill {peak:.0%}, fill after a compression {after_text}"
+            )
+            print(
+                f"  at the end: {long.display_messages} messages in the display history, "
+                f"{long.context_messages} in the model's context (system prompt and summary included)"
+            )
             others = [t for t in long.turns if not t.compressed]
             added = statistics.median([t.end_gap_seconds for t in compressing]) - statistics.median(
                 [t.end_gap_seconds for t in others]

@@ -6,7 +6,7 @@ from agents_app.apis import ProfileListApi, SessionContextApi, ToolListApi
 from navi_project import views
 from sessions_app.apis import SessionDetailApi, SessionListCreateApi, SessionPinApi, SessionStopApi
 from sessions_app.file_apis import session_file_download, session_files_upload
-from sessions_app.long_apis import SessionGenerateNameApi, SessionPlanningApi
+from sessions_app.long_apis import SessionPlanningApi, session_generate_name
 from sessions_app.sync_messages import session_messages
 
 urlpatterns = [
@@ -22,7 +22,7 @@ urlpatterns = [
     path("sessions/<str:session_id>/pin", SessionPinApi.as_view()),
     path("sessions/<str:session_id>/context", SessionContextApi.as_view()),
     path("sessions/<str:session_id>/planning", SessionPlanningApi.as_view()),
-    path("sessions/<str:session_id>/generate-name", SessionGenerateNameApi.as_view()),
+    path("sessions/<str:session_id>/generate-name", session_generate_name),
     path("sessions/<str:session_id>/stop", SessionStopApi.as_view()),
     path("sessions/<str:session_id>/messages", session_messages),
     path("sessions/<str:session_id>/files", session_files_upload),

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from asgiref.sync import sync_to_async
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts_app.auth import user_for_request
+from navi_project.errors import ApplicationError, error_body
 from sessions_app import presenters
 from sessions_app.selectors import session_get_for_user
-from sessions_app.services.naming import session_generate_name
+from sessions_app.services.naming import (
+    NAMING_INSTRUCTIONS,
+    NamingRequest,
+    name_clean,
+    session_name_set,
+    session_naming_prepare,
+)
 from sessions_app.services.planning_logs import planning_log_list
 
 
@@ -31,6 +42,40 @@ class SessionPlanningApi(APIView):
         return Response({"session_id": str(session.id), "logs": logs})
 
 
-class SessionGenerateNameApi(APIView):
-    def post(self, request, session_id):
-        return Response({"name": session_generate_name(user=request.user, session_id=session_id)})
+async def _ask_model(ask: NamingRequest) -> str:
+    # The model port lives in agents_app, which depends on this app: imported here, at the edge.
+    from agents_app.engine import ChatMessage, LLMError
+    from agents_app.ollama import default_llm
+
+    if ask.model is None:
+        return ""
+    messages = [
+        ChatMessage(role="system", content=NAMING_INSTRUCTIONS),
+        ChatMessage(role="user", content=ask.transcript),
+    ]
+    try:
+        return await default_llm().complete(model=ask.model, messages=messages, options=ask.options)
+    except LLMError as exc:
+        raise ApplicationError(f"The name could not be generated: {exc}", 502) from None
+
+
+def _prepare(request, session_id):
+    user = user_for_request(request)
+    if user is None:
+        raise ApplicationError("Authentication required", 401)
+    return session_naming_prepare(user=user, session_id=session_id)
+
+
+@csrf_exempt
+async def session_generate_name(request, session_id):
+    """POST /sessions/{id}/generate-name. Async, so waiting for the model holds no thread."""
+    if request.method != "POST":
+        return JsonResponse(error_body("Use POST"), status=405)
+    try:
+        ask = await sync_to_async(_prepare)(request, session_id)
+        if not isinstance(ask, NamingRequest):
+            return JsonResponse({"name": ask})
+        name = name_clean(await _ask_model(ask)) or ask.fallback
+        return JsonResponse({"name": await sync_to_async(session_name_set)(session_id=ask.session_id, name=name)})
+    except ApplicationError as exc:
+        return JsonResponse(error_body(exc.message), status=exc.status)

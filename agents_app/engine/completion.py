@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from agents_app.engine.llm import LLM
 from agents_app.engine.messages import ChatMessage
-from agents_app.engine.stop import StopSignal, Stopped
+from agents_app.engine.stop import Stopped, StopSignal
 
 
 async def complete_unless_stopped(

@@ -17,7 +17,7 @@ from agents_app.engine.agent import AgentSpec, Compress, Emit
 from agents_app.engine.completion import complete_unless_stopped
 from agents_app.engine.llm import LLM, LLMError
 from agents_app.engine.messages import ChatMessage
-from agents_app.engine.stop import StopSignal, Stopped
+from agents_app.engine.stop import Stopped, StopSignal
 
 logger = logging.getLogger(__name__)
 

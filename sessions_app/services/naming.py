@@ -1,14 +1,17 @@
-"""Session names: a short title the model gives the conversation (POST /sessions/{id}/generate-name)."""
+"""Session names: a short title the model gives the conversation (POST /sessions/{id}/generate-name).
+
+Two synchronous steps around the model call, so the caller can await the model without holding the thread that
+synchronous views and the ORM share: `session_naming_prepare`, then `session_name_set`.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from asgiref.sync import async_to_sync
 from django.db.models import Q
 
-from navi_project.errors import ApplicationError
-from sessions_app.models import Message, Role, Session
+from sessions_app.models import Role, Session
 from sessions_app.selectors import session_get_for_user
 
 NAME_MAX_CHARS = 60
@@ -23,6 +26,17 @@ NAMING_INSTRUCTIONS = (
 _LABEL = re.compile(r"^(title|name)\s*:\s*", re.I)
 
 
+@dataclass(frozen=True)
+class NamingRequest:
+    """What to ask the model for an unnamed session with at least one user message."""
+
+    session_id: str
+    model: str | None  # None: the profile is gone, so the fallback name is used
+    options: dict
+    transcript: str
+    fallback: str  # the first user message, cleaned: used when the model says nothing usable
+
+
 def name_clean(text: str) -> str:
     """One line, trimmed, no quotes, at most NAME_MAX_CHARS (cut at a word boundary when there is one)."""
     line = next((candidate.strip() for candidate in (text or "").splitlines() if candidate.strip()), "")
@@ -34,28 +48,8 @@ def name_clean(text: str) -> str:
     return line.strip()
 
 
-def _transcript(messages: list[Message]) -> str:
-    return "\n".join(f"{m.role.capitalize()}: {(m.content or '').strip()[:MESSAGE_CHARS]}" for m in messages)
-
-
-def _ask_model(session: Session, transcript: str) -> str:
-    # The model port lives in agents_app (which depends on this app), hence the import here.
-    from agents_app.engine import ChatMessage, LLMError
-    from agents_app.ollama import default_llm
-    from agents_app.profiles import profile_get
-
-    profile = profile_get(session.profile_id)
-    if profile is None:
-        return ""  # the fallback name below still says what the conversation is about
-    messages = [ChatMessage(role="system", content=NAMING_INSTRUCTIONS), ChatMessage(role="user", content=transcript)]
-    try:
-        return async_to_sync(default_llm().complete)(model=profile.model, messages=messages, options=profile.options)
-    except LLMError as exc:
-        raise ApplicationError(f"The name could not be generated: {exc}", 502) from None
-
-
-def session_generate_name(*, user, session_id) -> str | None:
-    """The session's name, generated once; None while the session has no user message."""
+def session_naming_prepare(*, user, session_id) -> str | NamingRequest | None:
+    """The session's name if it has one, None while it has no user message, else what to ask the model."""
     session = session_get_for_user(user=user, session_id=session_id)
     if session.name:
         return session.name
@@ -68,7 +62,20 @@ def session_generate_name(*, user, session_id) -> str | None:
     first_user = next((m for m in messages if m.role == Role.USER), None)
     if first_user is None:
         return None
-    name = name_clean(_ask_model(session, _transcript(messages))) or name_clean(first_user.content or "")
-    # A concurrent call may have named it meanwhile: the first name stays.
-    Session.objects.filter(Q(name__isnull=True) | Q(name=""), id=session.id).update(name=name or None)
-    return Session.objects.values_list("name", flat=True).get(id=session.id)
+    # The profile catalogue is a plain module (no models): the one look into agents_app, as in session_create.
+    from agents_app.profiles import profile_get
+
+    profile = profile_get(session.profile_id)
+    return NamingRequest(
+        session_id=str(session.id),
+        model=profile.model if profile else None,
+        options=dict(profile.options) if profile else {},
+        transcript="\n".join(f"{m.role.capitalize()}: {(m.content or '').strip()[:MESSAGE_CHARS]}" for m in messages),
+        fallback=name_clean(first_user.content or ""),
+    )
+
+
+def session_name_set(*, session_id, name: str) -> str | None:
+    """Store the name unless the session got one meanwhile (the first name stays); returns the stored name."""
+    Session.objects.filter(Q(name__isnull=True) | Q(name=""), id=session_id).update(name=name or None)
+    return Session.objects.values_list("name", flat=True).get(id=session_id)

@@ -78,6 +78,7 @@ const chat = new ChatView($("#messages"), {
     composer.setBusy(busy);
     app.dataset.busy = String(busy);
   },
+  onLoading: (loading) => composer.setLoading(loading),
   onSession: (session) => {
     currentSession = session;
     setTitle(session.name || sidebar.get(session.session_id)?.preview || "New session");

@@ -12,8 +12,8 @@ const REPLAY_GRACE_MS = 120;
 export class ChatView {
   /**
    * @param {HTMLElement} list  the scrolling message list
-   * @param {object} hooks  onBusy(busy), onSession(session), onRunEnd(event), onGone(), onConnection(state, detail),
-   *                        onProfile(profileId, profileName), onContext(tokens, max)
+   * @param {object} hooks  onBusy(busy), onLoading(loading), onSession(session), onRunEnd(event), onGone(),
+   *                        onConnection(state, detail), onProfile(profileId, profileName), onContext(tokens, max)
    */
   constructor(list, hooks) {
     this.list = list;
@@ -28,6 +28,7 @@ export class ChatView {
     this.sid = sessionId;
     this.generation = (this.generation || 0) + 1;
     this.ready = false;
+    this.paused = 0;
     this.queue = [];
     this.turn = null;
     this.stale = [];
@@ -35,9 +36,13 @@ export class ChatView {
     this.ownRun = false;
     this.list.replaceChildren(h("div.loading", { role: "status", text: "Loading conversation…" }));
     this.setBusy(false);
+    this.hooks.onLoading(true);
     this.socket = new SessionSocket(sessionId, {
-      onEvent: (event) => (this.ready ? this.handle(event) : this.queue.push(event)),
-      onState: (state, detail) => this.hooks.onConnection(state, detail),
+      onEvent: (event) => this.receive(event),
+      onState: (state, detail) => {
+        if (state === "open") this.justConnected = true; // the next stream_start is a replay of a run in progress
+        this.hooks.onConnection(state, detail);
+      },
       onGone: () => this.hooks.onGone(sessionId),
     });
     this.load(this.generation);
@@ -62,15 +67,36 @@ export class ChatView {
     }
     if (generation !== this.generation) return;
     this.ready = true;
-    const queued = this.queue.splice(0);
-    for (const event of queued) this.handle(event);
+    this.hooks.onLoading(false);
+    this.drain();
+  }
+
+  // Events wait while history loads: a reload replaces the whole list, so nothing may be drawn meanwhile.
+  receive(event) {
+    if (!this.ready || this.paused) this.queue.push(event);
+    else this.handle(event);
+  }
+
+  drain() {
+    while (this.ready && !this.paused && this.queue.length) this.handle(this.queue.shift());
   }
 
   /** Replace the whole list with stored history, in one DOM operation (no flicker). */
   async reload() {
     const sid = this.sid;
     const generation = this.generation;
-    const session = await api.session(sid);
+    this.paused += 1;
+    let session;
+    try {
+      session = await api.session(sid);
+    } finally {
+      if (generation === this.generation) {
+        this.paused -= 1;
+        // Events that came in meanwhile go on top of the fresh history (a queued stream_start finds its tail
+        // there); a microtask, so they run after the list below is replaced.
+        queueMicrotask(() => this.drain());
+      }
+    }
     if (generation !== this.generation) return;
     const stickToBottom = this.atBottom();
     const elements = historyElements(session.messages);
@@ -115,6 +141,7 @@ export class ChatView {
 
   // --- events ---------------------------------------------------------------------------------------------
   handle(event) {
+    if (event.type !== "stream_start" && event.type !== "heartbeat") this.justConnected = false;
     const stickToBottom = this.atBottom();
     try {
       this.dispatch(event);
@@ -129,7 +156,8 @@ export class ChatView {
   dispatch(event) {
     switch (event.type) {
       case "session_sync":
-        return this.reload().then(() => this.setBusy(false), (error) => this.showError(`Could not reload: ${error.message}`));
+        this.setBusy(false); // no run is going
+        return this.reload().catch((error) => this.showError(`Could not reload: ${error.message}`));
       case "stream_start":
         return this.startTurn();
       case "replay_start":
@@ -185,16 +213,21 @@ export class ChatView {
   }
 
   startTurn() {
-    // Whatever follows the last user message belongs to this run (stored tool calls, a partial answer, the
-    // turn shown before a reconnect): the replay rebuilds it, so it is swapped out when the new turn goes in.
-    this.stale = this.tailAfterLastUser();
+    // On a (re)connect, whatever follows the last user message belongs to this run (stored tool calls, a partial
+    // answer, the turn shown before the connection dropped): the replay rebuilds it, so it is swapped out when the
+    // new turn goes in. A run that starts while connected is new: it replaces nothing.
+    const onConnect = this.justConnected;
+    this.stale = onConnect ? this.tailAfterLastUser() : [];
+    // A run this page did not start (another tab or device) lacks its user message here: reload at its end.
+    this.foreignRun = !this.ownRun && !onConnect;
+    this.justConnected = false;
+    this.ownRun = false;
     this.turn = new Turn({ live: true });
     this.replaying = false;
     this.setBusy(true);
     clearTimeout(this.attachTimer);
-    if (this.ownRun) this.attachTurn();
-    else this.attachTimer = setTimeout(() => this.attachTurn(), REPLAY_GRACE_MS);
-    this.ownRun = false;
+    if (onConnect) this.attachTimer = setTimeout(() => this.attachTurn(), REPLAY_GRACE_MS);
+    else this.attachTurn();
   }
 
   liveTurn() {
@@ -227,6 +260,10 @@ export class ChatView {
     this.setBusy(false);
     this.afterChange();
     this.hooks.onRunEnd(event);
+    if (this.foreignRun) {
+      this.foreignRun = false;
+      this.reload().catch((error) => this.showError(`Could not reload: ${error.message}`));
+    }
   }
 
   tailAfterLastUser() {

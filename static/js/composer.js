@@ -26,6 +26,7 @@ export class Composer {
     this.hooks = hooks;
     this.sessionId = null;
     this.busy = false;
+    this.loading = false;
     this.items = []; // {kind: "image"|"file", el, dataUrl?, file?, stored?, uploading?, failed?}
     els.form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -78,18 +79,30 @@ export class Composer {
     if (hadFocus) (busy ? this.els.stop : this.els.input).focus();
   }
 
+  /** While a session's history loads, nothing can be sent yet (the Stop button stays as it is). */
+  setLoading(loading) {
+    this.loading = loading;
+    this.update();
+  }
+
   update() {
-    const noSession = !this.sessionId;
+    const noSession = !this.sessionId || this.loading;
     const uploading = this.items.some((item) => item.uploading);
     this.els.input.disabled = noSession || this.busy;
     this.els.attach.disabled = noSession;
     this.els.send.disabled = noSession || this.busy || uploading || !this.els.input.value.trim();
     this.els.send.title = uploading ? "Waiting for uploads to finish" : "";
+    if (this.focusWhenOpen && !this.els.input.disabled) {
+      this.focusWhenOpen = false;
+      this.els.input.focus();
+    }
     this.els.input.style.height = "auto";
     this.els.input.style.height = `${Math.min(this.els.input.scrollHeight, 240)}px`;
   }
 
+  /** Focus the box now, or as soon as it opens (a session that is still loading). */
   focus() {
+    this.focusWhenOpen = this.els.input.disabled;
     if (!this.els.input.disabled) this.els.input.focus();
   }
 

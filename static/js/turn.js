@@ -75,6 +75,7 @@ export class Turn {
 
   // --- tools ----------------------------------------------------------------------------------------------
   toolStarted(tool, args, isSubagent = false, callId = null) {
+    isSubagent = Boolean(isSubagent);
     this.thinkingEnd();
     const card = toolCard(tool, args);
     card.subagent = isSubagent;
@@ -86,6 +87,7 @@ export class Turn {
   }
 
   toolCall(tool, args, result, success, isSubagent = false) {
+    isSubagent = Boolean(isSubagent);
     const key = argsKey(args);
     const pending = this.cards.filter((c) => c.pending && c.tool === tool && c.subagent === isSubagent);
     let card = pending.find((c) => c.key === key) || pending[0];

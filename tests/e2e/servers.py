@@ -39,6 +39,14 @@ def _postgres_database(base_url: str, name: str) -> str:
     return f"{prefix}/{name}"
 
 
+def _drop_postgres_database(url: str) -> None:
+    import psycopg
+
+    prefix, _, name = url.rpartition("/")
+    with psycopg.connect(f"{prefix}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def _other_redis_db(url: str) -> str:
     """The next Redis database number, so these servers' workers never take the in-test runner's messages."""
     from urllib.parse import urlsplit, urlunsplit
@@ -123,6 +131,8 @@ class NaviServers:
                 proc.wait(5)
             except (ProcessLookupError, subprocess.TimeoutExpired):
                 os.killpg(proc.pid, signal.SIGKILL)
+        if self.env.get("DATABASE_URL", "").startswith("postgres"):
+            _drop_postgres_database(self.env["DATABASE_URL"])
 
 
 def start_servers(

@@ -12,6 +12,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -72,6 +73,16 @@ class Multipart:
         return headers
 
 
+def chat_requests(fake, user_text: str) -> list[dict]:
+    """The model requests whose last user message starts with `user_text`, in order."""
+    found = []
+    for request in fake.requests():
+        users = [m for m in request.get("messages", []) if m["role"] == "user"]
+        if users and users[-1]["content"].startswith(user_text):
+            found.append(request)
+    return found
+
+
 def memory_kb(pid: int) -> dict[str, int]:
     """VmRSS (now) and VmHWM (peak since start) of a process, in kB."""
     fields = {}
@@ -97,7 +108,12 @@ def test_uploads_answer_201_number_collisions_and_download_the_same_bytes(live):
         assert names == ["report_1.pdf", "report_2.pdf"]
         assert api.get(f"/sessions/{sid}/files/report.pdf").content == b"%PDF-1.7 first"
         assert api.get(f"/sessions/{sid}/files/report_2.pdf").content == b"copy 1"
-    assert sorted(p.name for p in folder(live, sid).iterdir()) == ["report.pdf", "report_1.pdf", "report_2.pdf"]
+        accented = upload(api, sid, "Résumé 2024 (final).txt", b"CV").json()
+        assert accented["name"] == "Résumé 2024 (final).txt"
+        assert api.get(f"/sessions/{sid}/files/{quote(accented['name'])}").content == b"CV"
+    assert sorted(p.name for p in folder(live, sid).iterdir()) == [
+        "Résumé 2024 (final).txt", "report.pdf", "report_1.pdf", "report_2.pdf"
+    ]  # fmt: skip
 
 
 def test_blocked_and_hostile_names(live):
@@ -242,7 +258,8 @@ async def test_images_reach_the_model_as_raw_base64_and_stay_in_the_history(live
     await ws.next()
     await ws.message("what is in these?", images=[f"data:image/png;base64,{png64}", jpeg64])
     await ws.until("stream_end")
-    last_user = [m for m in fake_ollama_server.requests()[-1]["messages"] if m["role"] == "user"][-1]
+    (request,) = chat_requests(fake_ollama_server, "what is in these?")
+    last_user = [m for m in request["messages"] if m["role"] == "user"][-1]
     assert last_user["images"] == [png64, jpeg64]
     for bad, reason in [("bm90IGFuIGltYWdl", "not a PNG, JPEG"), ("%%%not base64", "not valid base64")]:
         await ws.message("and this?", images=[bad])
@@ -280,11 +297,11 @@ async def test_attached_files_are_named_in_the_message_and_read_by_the_agents_fi
     await ws.close()
     assert results[0]["success"] is True and results[0]["result"] == "eggs\nflour\nmilk"
     assert results[1]["success"] is False and "`..` is not allowed" in results[1]["result"]
-    first_request = fake_ollama_server.requests()[-2]
+    first_request, second_request = chat_requests(fake_ollama_server, "what do I need?")
     user = [m for m in first_request["messages"] if m["role"] == "user"][-1]
     assert user["content"].endswith(f"\n\nAttached files:\n- session_files/{sid}/shopping list.txt")
     assert "filesystem" in {t["function"]["name"] for t in first_request["tools"]}
-    tool_messages = [m for m in fake_ollama_server.requests()[-1]["messages"] if m["role"] == "tool"]
+    tool_messages = [m for m in second_request["messages"] if m["role"] == "tool"]
     assert tool_messages[0]["content"] == "eggs\nflour\nmilk"
 
 

@@ -217,3 +217,33 @@ async def test_token_accounting_comes_from_ollamas_counters(live, fake_ollama_se
     )  # fmt: skip
     # Only the final answer carries the run's figures.
     assert not any("token_count" in m for m in detail["messages"][:-1])
+
+
+async def test_a_socket_that_joins_while_the_summary_is_written_gets_the_end_then_the_event_then_sync(
+    live, fake_ollama_server
+):
+    fake_ollama_server.add_rule(SUMMARIZE, [{"content": SUMMARY, "delay": 2.0}], where="system")
+    fake_ollama_server.add_rule("TRIGGER", [{"content": "Big answer.", "prompt_eval_count": 3600}])
+    sid = new_session(live.url, "tiny")
+    with rest(live.url) as api:
+        for text in ("first", "second", "third"):
+            assert api.post(f"/sessions/{sid}/messages", json={"content": text}).status_code == 200
+    first = await connect(live.ws_url(live.url, sid))
+    assert (await first.next())["type"] == "session_sync"
+    await first.message("TRIGGER please")
+    await first.until("stream_delta")
+    for _ in range(100):  # until the summary request reaches the model
+        if any(SUMMARIZE in (r["messages"][0]["content"] or "") for r in fake_ollama_server.requests()):
+            break
+        await asyncio.sleep(0.05)
+    second = await connect(live.ws_url(live.other_url(), sid))
+    assert (await second.next()) == {"type": "stream_start"}
+    assert (await second.next())["type"] == "replay_start"
+    replayed = await second.until("replay_end")
+    assert "stream_end" not in types(replayed)  # the run is still writing its summary
+    ending = await second.until("session_sync", timeout=20)
+    assert types(ending) == ["stream_end", "context_compressed", "session_sync"]
+    assert ending[1]["summary"] == SUMMARY and ending[1]["messages_before"] == 8
+    assert types(await first.until("context_compressed"))[-2:] == ["stream_end", "context_compressed"]
+    await first.close()
+    await second.close()

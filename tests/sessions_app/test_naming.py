@@ -68,7 +68,7 @@ def test_a_long_reply_is_cut_to_sixty_characters_at_a_word(client, fake_ollama):
 
 
 def test_an_empty_reply_falls_back_to_the_first_user_message(client, fake_ollama):
-    fake_ollama.add_rule(NAMING, [{"content": "  \n \"\" \n"}], where="system")
+    fake_ollama.add_rule(NAMING, [{"content": '  \n "" \n'}], where="system")
     session = session_with(("user", "What is the boiling point of water on Everest, and why is it lower?"))
     status, body = generate(client, session)
     assert status == 200 and body["name"] == "What is the boiling point of water on Everest, and why is it"

@@ -125,6 +125,9 @@ def test_a_failing_tool_shows_as_failed(page, live):
     expect(card.locator(".status")).to_have_text("failed")
     card.locator("summary").click()
     expect(card.locator(".result-text")).to_contain_text("999")
+    # Drawn from stored history, it is still a failure.
+    page.reload()
+    expect(page.locator(".card.tool")).to_have_class("card tool failure")
 
 
 def test_sub_agent_events_go_into_the_spawn_agent_card(page, live, fake_ollama_server):

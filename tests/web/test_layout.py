@@ -51,7 +51,7 @@ def test_everything_works_from_the_keyboard(page, live):
     page.locator("body").press("Tab")  # the skip link comes first
     expect(page.locator(".skip-link")).to_be_focused()
     page.keyboard.press("Tab")
-    expect(page.get_by_role("button", name="New session")).to_be_focused()
+    expect(page.locator("#new-session")).to_be_focused()
     page.keyboard.press("Enter")
     dialog = page.locator("#new-session-dialog")
     expect(dialog).to_be_visible()

@@ -131,3 +131,26 @@ def test_an_unknown_session_shows_a_message_not_a_blank_page(page, live):
     page.goto("/#/sessions/00000000-0000-0000-0000-000000000000")
     expect(page.locator("#banner")).to_contain_text("no longer exists")
     expect(page.locator("#welcome")).to_be_visible()
+
+
+def test_a_run_started_in_another_tab_shows_up_here(page, live, browser):
+    sid = open_new_session(page, live.url)
+    send(page, "first from here")
+    wait_idle(page)
+
+    other = browser.new_context(base_url=live.other_url()).new_page()
+    try:
+        open_app(other, sid, base=live.other_url())
+        send(other, "Second from the other tab " + script({"content": words(30), **SLOW}))
+        # This page sees the run live: input blocked, the answer streaming, the earlier exchange untouched.
+        expect(page.locator("#stop-button")).to_be_visible()
+        expect(answers(page).last).to_contain_text("w5")
+        expect(answers(page).first).to_have_text("Echo: first from here")
+        wait_idle(page)
+    finally:
+        other.context.close()
+    # At the end it has the other tab's message too, in its place, and every answer once.
+    expect(page.locator(".msg.user")).to_have_count(2)
+    expect(page.locator(".msg.user").last).to_contain_text("Second from the other tab")
+    expect(answers(page)).to_have_count(2)
+    expect(answers(page).last).to_have_text(words(30))

@@ -25,7 +25,7 @@ def sidebar_titles(page) -> list[str]:
 
 def test_a_new_session_starts_with_the_chosen_profile(page, live):
     open_app(page)
-    page.get_by_role("button", name="New session").click()
+    page.locator("#new-session").click()
     dialog = page.locator("#new-session-dialog")
     expect(dialog).to_be_visible()
     expect(dialog.locator(".profile-option")).not_to_have_count(0)

@@ -56,14 +56,12 @@ def folder_path(raw, session_id: str, *, allow_root: bool) -> str:
         raise ToolError("refused path: it contains a NUL byte")
     if "\\" in path:
         raise ToolError(f"refused path {raw!r}: use `/` between folders, not backslashes")
-    for prefix in (f"session_files/{session_id}/", f"/session_files/{session_id}/"):
-        if path.startswith(prefix):
-            path = path[len(prefix) :]
-    if path in (f"session_files/{session_id}", f"/session_files/{session_id}"):
-        path = ""
-    if path.lstrip("/").startswith("session_files/"):
-        raise ToolError(f"refused path {raw!r}: only this session's folder (session_files/{session_id}/) is reachable")
-    if path.startswith("/") or path.startswith("~"):
+    own = f"session_files/{session_id}"
+    if path.lstrip("/") == own or path.lstrip("/").startswith(own + "/"):
+        path = path.lstrip("/").removeprefix(own)
+    elif path.lstrip("/").startswith("session_files/"):
+        raise ToolError(f"refused path {raw!r}: only this session's folder ({own}/) is reachable")
+    elif path.startswith(("/", "~")):
         raise ToolError(f"refused path {raw!r}: only paths inside this session's files folder are allowed")
     parts = [p for p in path.split("/") if p not in ("", ".")]
     if ".." in parts:

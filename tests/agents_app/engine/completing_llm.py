@@ -17,9 +17,11 @@ class CompletingLLM(ScriptedLLM):
         self.answers = list(answers)
         self.completions: list[dict] = []
         self.answer_delay = answer_delay
+        self.asked = asyncio.Event()  # set by the first complete()
 
     async def complete(self, *, model, messages, options=None) -> str:
         self.completions.append({"model": model, "messages": list(messages), "options": options})
+        self.asked.set()
         if self.answer_delay:
             await asyncio.sleep(self.answer_delay)
         answer = self.answers.pop(0) if self.answers else ""

@@ -150,8 +150,7 @@ async def test_a_stop_during_summarizing_leaves_the_context_and_the_finished_ans
     llm = CompletingLLM([Turn(content=["fine"], prompt_eval_count=900, eval_count=10)], ["late"], answer_delay=5)
 
     async def stop_soon():
-        while not llm.completions:
-            await asyncio.sleep(0.01)
+        await llm.asked.wait()
         stop.set()
 
     stopper = asyncio.create_task(stop_soon())
@@ -164,9 +163,7 @@ async def test_a_stop_during_summarizing_leaves_the_context_and_the_finished_ans
 @pytest.mark.asyncio
 async def test_a_nested_agent_never_compresses():
     llm = CompletingLLM([Turn(content=["fine"], prompt_eval_count=990, eval_count=10)], ["summary"])
-    run = RunInput(
-        agent=agent(max_context_tokens=1000), history=history(), user_id="u", session_id="s", depth=1
-    )
+    run = RunInput(agent=agent(max_context_tokens=1000), history=history(), user_id="u", session_id="s", depth=1)
     items = await items_of(run, llm)
     assert llm.completions == [] and emitted(items)[-1]["type"] == "stream_end"
 

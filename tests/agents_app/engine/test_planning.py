@@ -113,8 +113,7 @@ async def test_a_stop_during_planning_stops_the_run_before_any_model_turn():
     llm = CompletingLLM(tool_loop(), ["NEEDS_PLAN: yes"], answer_delay=5)
 
     async def stop_soon():
-        while not llm.completions:
-            await asyncio.sleep(0.01)
+        await llm.asked.wait()
         stop.set()
 
     stopper = asyncio.create_task(stop_soon())
@@ -131,3 +130,53 @@ async def test_a_stop_during_planning_stops_the_run_before_any_model_turn():
 )  # fmt: skip
 async def test_the_analysis_verdict_is_read_from_its_marker_even_in_markdown(analysis, expected):
     assert needs_plan(analysis) is expected
+
+
+class Profiles:
+    """The host's profile directory, reduced to two profiles: the main one and a planning one."""
+
+    def __init__(self, **agents) -> None:
+        self.agents = agents
+
+    async def lookup(self, user_id, profile_id):
+        from agents_app.engine.tools.switch_profile import ProfileInfo
+
+        spec = self.agents.get(profile_id)
+        return ProfileInfo(id=profile_id, name=profile_id, usable=True, agent=spec) if spec else None
+
+    async def available(self, user_id):
+        return list(self.agents)
+
+    async def switch(self, session_id, profile_id):
+        raise AssertionError("not used")
+
+
+async def test_a_sub_agent_with_planning_sends_its_planning_events_marked_as_subagent():
+    from agents_app.engine import RunServices
+    from agents_app.engine.loop import run_agent
+    from agents_app.engine.tools import ToolPorts
+    from agents_app.engine.tools.spawn_agent import spawn_agent_tool
+
+    main = agent(tools=("spawn_agent",))
+    planner = agent(profile_id="planner", planning_enabled=True)
+    llm = CompletingLLM(
+        [Turn(tool_calls=[("spawn_agent", {"task": "Compare two cities", "profile_id": "planner"})]),
+         Turn(content=["Sub answer"]), Turn(content=["Final answer"])],
+        ["NEEDS_PLAN: yes", "- two lookups", PLAN],
+    )  # fmt: skip
+    services = RunServices(
+        llm=llm, tools=ToolRegistry([spawn_agent_tool]), ports=ToolPorts(profiles=Profiles(p=main, planner=planner)),
+        stop=StopSignal(),
+    )  # fmt: skip
+    run = RunInput(agent=main, history=(ChatMessage(role="user", content="compare"),), user_id="u", session_id="s")
+    items = [item async for item in run_agent(run, services)]
+    events = emitted(items)
+    assert [(e["type"], e.get("is_subagent")) for e in events] == [
+        ("stream_start", None), ("tool_started", False), ("planning_status", True), ("planning_status", True),
+        ("planning_status", True), ("plan_ready", True), ("tool_call", False), ("stream_delta", None),
+        ("stream_end", None),
+    ]  # fmt: skip
+    assert events[5]["plan"] == PLAN and events[6]["result"] == "Sub answer"
+    # The nested conversation is not stored: neither its plan nor its planning log reach the host.
+    assert not any(isinstance(i, PlanningTrace) for i in items)
+    assert not any(isinstance(i, Record) and i.message.is_plan for i in items)
