@@ -8,6 +8,7 @@ import { Turn } from "./turn.js";
 
 // A replay follows stream_start at once when there is one; wait this long before showing a fresh run's turn.
 const REPLAY_GRACE_MS = 120;
+const FALLBACK_LOAD_MS = 2500;
 
 export class ChatView {
   /**
@@ -37,6 +38,7 @@ export class ChatView {
     this.list.replaceChildren(h("div.loading", { role: "status", text: "Loading conversation…" }));
     this.setBusy(false);
     this.hooks.onLoading(true);
+    this.loadStarted = false;
     this.socket = new SessionSocket(sessionId, {
       onEvent: (event) => this.receive(event),
       onState: (state, detail) => {
@@ -45,14 +47,24 @@ export class ChatView {
       },
       onGone: () => this.hooks.onGone(sessionId),
     });
-    this.load(this.generation);
+    // History is loaded when the socket says how things stand (session_sync, or stream_start + replay), so it is
+    // read once and after any run the replay covers. Without a word from the socket soon, it is loaded anyway.
+    this.fallbackTimer = setTimeout(() => this.startLoad(), FALLBACK_LOAD_MS);
   }
 
   close() {
     this.socket?.close();
     this.socket = null;
     clearTimeout(this.attachTimer);
+    clearTimeout(this.fallbackTimer);
     this.sid = null;
+  }
+
+  startLoad() {
+    if (this.loadStarted) return;
+    this.loadStarted = true;
+    clearTimeout(this.fallbackTimer);
+    this.load(this.generation);
   }
 
   async load(generation) {
@@ -73,6 +85,10 @@ export class ChatView {
 
   // Events wait while history loads: a reload replaces the whole list, so nothing may be drawn meanwhile.
   receive(event) {
+    if (!this.ready && !this.loadStarted) {
+      this.startLoad();
+      if (event.type === "session_sync") return; // the load that starts now is what it asks for
+    }
     if (!this.ready || this.paused) this.queue.push(event);
     else this.handle(event);
   }
@@ -112,7 +128,7 @@ export class ChatView {
 
   // --- sending --------------------------------------------------------------------------------------------
   send({ content, images = [], files = [] }) {
-    if (this.busy || !this.socket) return false;
+    if (this.busy || !this.socket || !this.ready || this.paused) return false; // the box keeps the text
     const payload = { type: "message", content };
     if (images.length) payload.images = images;
     if (files.length) payload.files = files;
