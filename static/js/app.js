@@ -17,7 +17,7 @@ function showBanner(message) {
   banner.text.textContent = message;
   banner.el.hidden = false;
 }
-$("#banner-close").addEventListener("click", () => (banner.el.hidden = true));
+// (The banner's close button is wired by boot.js, which works even when this module does not load.)
 window.addEventListener("error", (event) => showBanner(`Something went wrong: ${event.message}`));
 window.addEventListener("unhandledrejection", (event) => showBanner(`Something went wrong: ${event.reason?.message || event.reason}`));
 
@@ -243,6 +243,9 @@ document.addEventListener("keydown", (event) => {
     $("#session-search").focus();
   }
 });
+
+// Back online: reconnect now rather than at the end of the current backoff.
+window.addEventListener("online", () => chat.socket?.retryNow());
 
 // --- start -----------------------------------------------------------------------------------------------
 const welcome = $("#welcome");

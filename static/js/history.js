@@ -61,9 +61,10 @@ export function historyElements(messages) {
     } else if (m.role === "tool") {
       t.toolResult(m.tool_call_id, m.name, m.content);
     } else if (m.role === "assistant") {
+      // The order they streamed in: reasoning, text, then the tool calls that text led to.
       if (m.thinking) t.turnThinking(m.thinking);
-      for (const call of m.tool_calls || []) t.toolStarted(call.name, call.arguments, false, call.id);
       if (m.content) t.answer(m.content);
+      for (const call of m.tool_calls || []) t.toolStarted(call.name, call.arguments, false, call.id);
       if (m.images?.length) {
         t.note(h("div.thumbs", {}, m.images.map((image, i) => h("img.thumb", { src: imageUrl(image), alt: `Image ${i + 1}` }))));
       }

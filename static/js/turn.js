@@ -14,7 +14,8 @@ export class Turn {
     this.cards = []; // tool cards in arrival order, pending ones matched by tool and arguments
     this.agents = []; // open spawn_agent cards, innermost last
     this.thinking = null; // the live reasoning block
-    this.segment = null; // the answer text being streamed {el, text}
+    this.segment = null; // the answer text being streamed {el, text, rendered}
+    this.segments = []; // every stretch of answer text (tool calls may come between them)
     this.status = null; // planning status line
     this.renderQueued = false;
     this.byCallId = new Map(); // history: tool_call_id -> card
@@ -108,7 +109,8 @@ export class Turn {
   streamDelta(delta) {
     this.thinkingEnd();
     if (!this.segment) {
-      this.segment = { el: h("div.answer.markdown"), text: "" };
+      this.segment = { el: h("div.answer.markdown"), text: "", rendered: null };
+      this.segments.push(this.segment);
       this.body.append(this.segment.el);
     }
     this.segment.text += delta;
@@ -131,23 +133,26 @@ export class Turn {
   /** Render pending Markdown now (before the turn is shown after a replay, and at the end). */
   flush() {
     this.renderQueued = false;
-    for (const el of this.body.querySelectorAll(".answer")) {
-      const segment = el === this.segment?.el ? this.segment : null;
-      if (segment && el.dataset.rendered !== String(segment.text.length)) {
-        renderMarkdown(el, segment.text);
-        el.dataset.rendered = String(segment.text.length);
-      }
+    for (const segment of this.segments) {
+      if (segment.rendered === segment.text) continue;
+      renderMarkdown(segment.el, segment.text);
+      segment.rendered = segment.text;
     }
   }
 
   // --- the end --------------------------------------------------------------------------------------------
   end(event) {
     this.thinkingEnd();
-    // stream_end repeats the whole answer: trust it over the deltas (a delta may have been missed).
-    const streamed = this.segment?.text ?? "";
-    if (event.content && event.content !== streamed) {
-      if (this.segment) this.segment.text = event.content;
-      else this.streamDelta(event.content);
+    // stream_end repeats the whole answer (every model turn's text, joined): trust it over the deltas, in case
+    // one went missing. Text the deltas lack at the end is added; anything else replaces what was streamed.
+    const shown = this.segments.map((segment) => segment.text).join("");
+    if (event.content && event.content !== shown) {
+      if (!event.content.startsWith(shown)) {
+        for (const segment of this.segments) segment.el.remove();
+        this.segments = [];
+        this.segment = null;
+      }
+      this.streamDelta(event.content.slice(this.segments.length ? shown.length : 0));
     }
     this.flush();
     this.stats(event);

@@ -10,11 +10,14 @@ import os
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 CHROMIUM = os.environ.get("NAVI_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 DESKTOP = {"width": 1280, "height": 860}
+
+# The suite shares a small machine with the servers under test: give assertions room before they fail.
+expect.set_options(timeout=10_000)
 
 
 @pytest.fixture(scope="session")

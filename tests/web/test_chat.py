@@ -27,7 +27,9 @@ WATCH_THINKING = """() => {
 def test_send_streams_the_answer_and_blocks_input_until_it_ends(page, live):
     open_new_session(page, live.url)
     words = " ".join(f"word{i}" for i in range(30))
-    send(page, "Hello there " + script({"content": words, "delay": 0.08, "prompt_eval_count": 30000, "eval_count": 2768}))
+    send(
+        page, "Hello there " + script({"content": words, "delay": 0.08, "prompt_eval_count": 30000, "eval_count": 2768})
+    )
 
     expect(page.locator(".msg.user .user-text")).to_contain_text("Hello there")
     # Part of the answer is on screen while the rest still streams, and the input is blocked meanwhile.
@@ -95,7 +97,10 @@ def test_tool_card_goes_from_pending_to_done(page, live):
         page,
         "Add milk "
         + script(
-            {"thinking": "The user wants milk on the list.", "tool_calls": [{"name": "todo", "arguments": {"action": "add", "text": "milk"}}]},
+            {
+                "thinking": "The user wants milk on the list.",
+                "tool_calls": [{"name": "todo", "arguments": {"action": "add", "text": "milk"}}],
+            },
             {"content": "Added **milk** to your list."},
         ),
     )
@@ -118,7 +123,14 @@ def test_tool_card_goes_from_pending_to_done(page, live):
 
 def test_a_failing_tool_shows_as_failed(page, live):
     open_new_session(page, live.url)
-    send(page, "Finish item 999 " + script({"tool_calls": [{"name": "todo", "arguments": {"action": "complete", "id": 999}}]}, {"content": "There is no such item."}))
+    send(
+        page,
+        "Finish item 999 "
+        + script(
+            {"tool_calls": [{"name": "todo", "arguments": {"action": "complete", "id": 999}}]},
+            {"content": "There is no such item."},
+        ),
+    )
     wait_idle(page)
     card = page.locator(".card.tool")
     expect(card).to_have_class("card tool failure")
@@ -136,13 +148,20 @@ def test_sub_agent_events_go_into_the_spawn_agent_card(page, live, fake_ollama_s
     fake_ollama_server.set_script(
         "eggs",
         [
-            {"thinking": "Sub-agent reasoning.", "tool_calls": [{"name": "todo", "arguments": {"action": "add", "text": "eggs"}}]},
+            {
+                "thinking": "Sub-agent reasoning.",
+                "tool_calls": [{"name": "todo", "arguments": {"action": "add", "text": "eggs"}}],
+            },
             {"content": "Eggs are on the list."},
         ],
     )
     task = "Put eggs on the list [[fake:eggs]]"
     fake_ollama_server.add_rule(
-        "DELEGATE", [{"tool_calls": [{"name": "spawn_agent", "arguments": {"task": task}}]}, {"content": "The sub-agent added eggs."}]
+        "DELEGATE",
+        [
+            {"tool_calls": [{"name": "spawn_agent", "arguments": {"task": task}}]},
+            {"content": "The sub-agent added eggs."},
+        ],
     )
     send(page, "DELEGATE: put eggs on my list")
     wait_idle(page)
@@ -193,7 +212,10 @@ def test_plan_card_shows_the_plan(page, live, fake_ollama_server):
     fake.add_rule("planning phase: analysis", [{"content": "NEEDS_PLAN: yes\nSeveral steps."}], where="system")
     fake.add_rule("planning phase: reflect", [{"content": "- check the list first"}], where="system")
     fake.add_rule("planning phase: plan", [{"content": "1. List the todos\n2. Add bread"}], where="system")
-    fake.add_rule("PLANME", [{"tool_calls": [{"name": "todo", "arguments": {"action": "list"}}]}, {"content": "Your list is empty."}])
+    fake.add_rule(
+        "PLANME",
+        [{"tool_calls": [{"name": "todo", "arguments": {"action": "list"}}]}, {"content": "Your list is empty."}],
+    )
     open_new_session(page, live.url, "planner")
     send(page, "PLANME: what should I buy?")
     wait_idle(page)
@@ -226,3 +248,54 @@ def test_context_compression_shows_a_notice(page, live, fake_ollama_server):
     notice.locator("summary").click()
     expect(notice).to_contain_text("SUMMARY: small talk.")
     expect(page.locator(".turn .answer")).to_have_count(4)  # the display history is untouched
+
+
+def test_a_sub_agent_that_plans_shows_its_plan_inside_its_card(page, live, fake_ollama_server):
+    fake = fake_ollama_server
+    fake.add_rule("planning phase: analysis", [{"content": "NEEDS_PLAN: yes\nA few steps."}], where="system")
+    fake.add_rule("planning phase: reflect", [{"content": "- keep it short"}], where="system")
+    fake.add_rule("planning phase: plan", [{"content": "1. Pick a park\n2. Pack sandwiches"}], where="system")
+    fake.add_rule("Plan a picnic", [{"content": "Picnic planned."}])
+    fake.add_rule(
+        "DELEGATE_PLAN",
+        [
+            {"tool_calls": [{"name": "spawn_agent", "arguments": {"task": "Plan a picnic", "profile_id": "planner"}}]},
+            {"content": "The helper planned the picnic."},
+        ],
+    )
+    open_new_session(page, live.url, "web")
+    send(page, "DELEGATE_PLAN: a picnic on Sunday")
+    wait_idle(page)
+    agent_card = page.locator(".card.tool.subagent")
+    expect(agent_card).to_have_class("card tool subagent success")
+    agent_card.locator("summary").first.click()
+    nested_plan = agent_card.locator(".subagent-events .card.plan")
+    expect(nested_plan.locator("li")).to_have_count(2)
+    expect(nested_plan.locator("li").first).to_have_text("Pick a park")
+    expect(page.locator(".turn-body > .card.plan")).to_have_count(0)  # not at the top level
+    expect(page.locator(".planning-status")).to_have_count(0)
+    expect(answers(page).last).to_have_text("The helper planned the picnic.")
+
+
+def test_text_before_and_after_a_tool_call_is_shown_once_each(page, live):
+    open_new_session(page, live.url)
+    send(
+        page,
+        "Check "
+        + script(
+            {"content": "Let me look.", "tool_calls": [{"name": "todo", "arguments": {"action": "list"}}]},
+            {"content": "Nothing is on your list."},
+        ),
+    )
+    wait_idle(page)
+    texts = answers(page).all_inner_texts()
+    assert "".join(texts).count("Let me look.") <= 1 and "".join(texts).count("Nothing is on your list.") == 1, texts
+    assert texts[-1] == "Nothing is on your list.", texts
+    order = page.eval_on_selector_all(".turn-body > *", "els => els.map(e => e.textContent.trim().slice(0, 12))")
+    page.reload()
+    expect(answers(page).last).to_have_text("Nothing is on your list.")
+    # Stored history draws them in the order they streamed.
+    assert (
+        page.eval_on_selector_all(".turn-body > *", "els => els.map(e => e.textContent.trim().slice(0, 12))") == order
+    )
+    assert "".join(answers(page).all_inner_texts()).count("Nothing is on your list.") == 1

@@ -32,7 +32,11 @@ def test_on_a_phone_the_sidebar_collapses_and_the_chat_fits(page, live, context_
     expect(sidebar).not_to_be_in_viewport()
     expect(page.locator("#profile-badge")).to_have_text("Personal Secretary")
 
-    send(page, "Hi from a phone " + script({"content": "A reply with a long unbroken word " + "x" * 120 + "\n\n```\n" + "code " * 40 + "\n```"}))
+    send(
+        page,
+        "Hi from a phone "
+        + script({"content": "A reply with a long unbroken word " + "x" * 120 + "\n\n```\n" + "code " * 40 + "\n```"}),
+    )
     wait_idle(page)
     expect(answers(page).first).to_contain_text("A reply")
     # Nothing pushes the page sideways.
@@ -76,7 +80,10 @@ def test_everything_works_from_the_keyboard(page, live):
     expect(page.locator("#session-list .session-open").first).to_be_focused()
     # Tool cards and reasoning open from the keyboard too (they are <details>).
     page.locator("#composer-input").focus()
-    send(page, "tool " + script({"tool_calls": [{"name": "todo", "arguments": {"action": "list"}}]}, {"content": "Listed."}))
+    send(
+        page,
+        "tool " + script({"tool_calls": [{"name": "todo", "arguments": {"action": "list"}}]}, {"content": "Listed."}),
+    )
     wait_idle(page)
     page.locator(".card.tool summary").focus()
     page.keyboard.press("Enter")
@@ -85,7 +92,10 @@ def test_everything_works_from_the_keyboard(page, live):
 
 @pytest.mark.parametrize(
     "context_options",
-    [{"viewport": {"width": 1280, "height": 860}, "color_scheme": "dark"}, {"viewport": {"width": 1280, "height": 860}, "color_scheme": "light"}],
+    [
+        {"viewport": {"width": 1280, "height": 860}, "color_scheme": "dark"},
+        {"viewport": {"width": 1280, "height": 860}, "color_scheme": "light"},
+    ],
     ids=["dark", "light"],
 )
 def test_light_and_dark_mode_follow_the_system(page, live, context_options):

@@ -49,7 +49,17 @@ def test_stop_ends_the_run_and_keeps_the_partial_answer(page, live):
 def test_reload_mid_stream_shows_the_whole_answer_once(page, live):
     sid = open_new_session(page, live.url)
     text = words(60)
-    send(page, "Long answer " + script({"thinking": "Considering.", "tool_calls": [{"name": "todo", "arguments": {"action": "add", "text": "tea"}}]}, {"content": text, **SLOW}))
+    send(
+        page,
+        "Long answer "
+        + script(
+            {
+                "thinking": "Considering.",
+                "tool_calls": [{"name": "todo", "arguments": {"action": "add", "text": "tea"}}],
+            },
+            {"content": text, **SLOW},
+        ),
+    )
     expect(answers(page).first).to_contain_text("w10")
 
     # Reload on another front end where there is one: the replay comes from the shared run log.
@@ -154,3 +164,13 @@ def test_a_run_started_in_another_tab_shows_up_here(page, live, browser):
     expect(page.locator(".msg.user").last).to_contain_text("Second from the other tab")
     expect(answers(page)).to_have_count(2)
     expect(answers(page).last).to_have_text(words(30))
+
+
+def test_a_client_file_that_fails_to_load_is_reported_on_the_page(page, live):
+    page.route("**/static/js/chat.js", lambda route: route.fulfill(status=503, body="unavailable"))
+    page.goto("/")
+    expect(page.locator("#banner")).to_be_visible()
+    expect(page.locator("#banner-text")).to_contain_text("Navi could not")
+    page.get_by_role("button", name="Dismiss").click()
+    expect(page.locator("#banner")).to_be_hidden()
+    page.js_errors.clear()  # the failure is the point of this test

@@ -20,7 +20,12 @@ def test_the_page_and_its_files_are_served_uncached(live):
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
         assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text)
         assert "/static/js/app.js" in assets and "/static/css/app.css" in assets
-        for path in [*assets, "/static/js/chat.js", "/static/vendor/marked/marked.esm.js", "/static/vendor/dompurify/purify.es.mjs"]:
+        for path in [
+            *assets,
+            "/static/js/chat.js",
+            "/static/vendor/marked/marked.esm.js",
+            "/static/vendor/dompurify/purify.es.mjs",
+        ]:
             response = http.get(path)
             assert response.status_code == 200, path
             assert response.headers["cache-control"] == "no-store", path

@@ -109,14 +109,19 @@ def test_a_session_is_named_after_its_first_exchange(page, live, fake_ollama_ser
     expect(page.locator(f'#session-list .session[data-id="{sid}"] .session-name')).to_have_text("New session")
     send(page, "when are figs in season?")
     wait_idle(page)
-    expect(page.locator(f'#session-list .session[data-id="{sid}"] .session-name')).to_have_text("Figs and their seasons")
+    expect(page.locator(f'#session-list .session[data-id="{sid}"] .session-name')).to_have_text(
+        "Figs and their seasons"
+    )
     expect(page.locator("#session-title")).to_have_text("Figs and their seasons")
 
 
 def test_the_profile_indicator_follows_a_profile_switch(page, live, fake_ollama_server):
     fake_ollama_server.add_rule(
         "SWITCH",
-        [{"tool_calls": [{"name": "switch_profile", "arguments": {"profile_id": "secretary"}}]}, {"content": "Switched."}],
+        [
+            {"tool_calls": [{"name": "switch_profile", "arguments": {"profile_id": "secretary"}}]},
+            {"content": "Switched."},
+        ],
     )
     open_new_session(page, live.url, "web")
     expect(page.locator("#profile-badge")).to_have_text("Web Tester")

@@ -28,7 +28,9 @@ def last_user_message(fake) -> dict:
 
 def test_an_upload_of_a_blocked_type_says_why(page, live):
     open_new_session(page, live.url)
-    page.set_input_files("#file-input", files=[{"name": "setup.exe", "mimeType": "application/octet-stream", "buffer": b"MZ\x90\x00"}])
+    page.set_input_files(
+        "#file-input", files=[{"name": "setup.exe", "mimeType": "application/octet-stream", "buffer": b"MZ\x90\x00"}]
+    )
     failed = page.locator(".attachment.failed")
     expect(failed).to_have_count(1)
     expect(failed.locator(".attachment-error")).to_contain_text('"setup.exe" cannot be uploaded')
@@ -57,7 +59,9 @@ def test_an_upload_over_the_size_limit_says_so(page, small_limit_server):
     sid = new_session(base)
     page.goto(f"{base}/#/sessions/{sid}")
     expect(page.locator("#composer-input")).to_be_enabled()
-    page.set_input_files("#file-input", files=[{"name": "big.txt", "mimeType": "text/plain", "buffer": b"x" * (1536 * 1024)}])
+    page.set_input_files(
+        "#file-input", files=[{"name": "big.txt", "mimeType": "text/plain", "buffer": b"x" * (1536 * 1024)}]
+    )
     error = page.locator(".attachment.failed .attachment-error")
     expect(error).to_contain_text('"big.txt" is too large')
     expect(error).to_contain_text("1 MB")
@@ -99,7 +103,9 @@ def test_images_attached_or_pasted_show_as_thumbnails_and_go_as_base64(page, liv
     )
     thumbs = page.locator("#attachments img.thumb")
     expect(thumbs).to_have_count(2)
-    assert page.eval_on_selector_all("#attachments img.thumb", "imgs => imgs.every(i => i.complete && i.naturalWidth === 2)")
+    assert page.eval_on_selector_all(
+        "#attachments img.thumb", "imgs => imgs.every(i => i.complete && i.naturalWidth === 2)"
+    )
 
     send(page, "What colours are these?")
     expect(page.locator(".msg.user img.thumb")).to_have_count(2)
