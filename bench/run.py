@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
 import subprocess
@@ -25,14 +24,11 @@ import ollama
 
 from tests.e2e.client import connect, new_session
 from tests.e2e.servers import ROOT, start_servers
+from tests.fakes.fake_ollama import script
 
 MODEL = "gemma4:26b-a4b-it-q4_K_M"
 # The servers run with the defaults a deployment has, not the short intervals the e2e tests use.
 PRODUCTION_TIMINGS = {"NAVI_LOG_LEVEL": "ERROR", "NAVI_HEARTBEAT_SECONDS": "20", "NAVI_RUN_STALE_SECONDS": "30"}
-
-
-def script(*turns) -> str:
-    return "[[fake:" + json.dumps({"turns": list(turns)}) + "]]"
 
 
 def pct(values: list[float], p: float) -> float:

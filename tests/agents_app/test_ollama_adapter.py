@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 import pytest
 
 from agents_app.engine import ChatMessage, LLMError
 from agents_app.ollama import OllamaLLM
+from tests.fakes.fake_ollama import script
 
 pytestmark = pytest.mark.asyncio
 
 MODEL = "qwen3:8b"
-
-
-def script(*turns) -> str:
-    return "[[fake:" + json.dumps({"turns": list(turns)}) + "]]"
 
 
 def adapter(url: str, read_timeout: float = 10) -> OllamaLLM:

@@ -5,7 +5,6 @@ WebSocket reaching the model and the agent's filesystem tool, deletion, the clea
 from __future__ import annotations
 
 import base64
-import json
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import pytest
 
 from tests.e2e.client import connect, new_session, rest
 from tests.e2e.servers import ROOT
+from tests.fakes.fake_ollama import script
 
 MB = 1024 * 1024
 LIMIT = 200 * MB  # NAVI_MAX_UPLOAD_MB's default, which the servers run with
@@ -26,10 +26,6 @@ PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 )
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(64))
-
-
-def script(*turns) -> str:
-    return "[[fake:" + json.dumps({"turns": list(turns)}) + "]]"
 
 
 def folder(live, sid: str) -> Path:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 
 from tests.e2e.client import new_session, rest
-
-
-def script(*turns) -> str:
-    return "[[fake:" + json.dumps({"turns": list(turns)}) + "]]"
+from tests.fakes.fake_ollama import script
 
 
 def test_health_me_profiles_and_tools_answer(live):

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 import pytest
 
 from tests.e2e.client import connect, new_session, rest, types
+from tests.fakes.fake_ollama import script
 
 pytestmark = pytest.mark.asyncio
-
-
-def script(*turns) -> str:
-    return "[[fake:" + json.dumps({"turns": list(turns)}) + "]]"
 
 
 async def test_reconnecting_on_another_front_end_mid_run_replays_each_event_exactly_once(live):

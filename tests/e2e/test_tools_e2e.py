@@ -4,7 +4,6 @@ sessions, the example user tool from its folder, tool schemas on the wire, and s
 from __future__ import annotations
 
 import asyncio
-import json
 import textwrap
 import uuid
 from pathlib import Path
@@ -15,15 +14,12 @@ from agents_app.engine.tools import builtin_tools
 from agents_app.tool_registry import load_user_tools
 from tests.e2e.client import connect, new_session, rest, types
 from tests.e2e.servers import start_servers
+from tests.fakes.fake_ollama import script
 
 pytestmark = pytest.mark.asyncio
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLBOX = ["todo", "web_search", "web_fetch", "memory", "spawn_agent", "switch_profile", "roll_dice"]
-
-
-def script(*turns) -> str:
-    return "[[fake:" + json.dumps({"turns": list(turns)}) + "]]"
 
 
 def call(name: str, **arguments) -> dict:

@@ -7,9 +7,7 @@ import json
 import httpx
 import pytest
 
-
-def script(*turns) -> str:
-    return "[[fake:" + json.dumps({"turns": list(turns)}) + "]]"
+from tests.fakes.fake_ollama import script
 
 
 def chat(fake, messages, **body) -> httpx.Response:

@@ -15,12 +15,9 @@ from accounts_app.services import user_get_or_create_owner
 from sessions_app.models import Message, Run, RunStatus, Session
 from sessions_app.services.runs import run_request_stop
 from sessions_app.services.sessions import session_create
+from tests.fakes.fake_ollama import script
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
-
-
-def script(*turns) -> str:
-    return "[[fake:" + json.dumps({"turns": list(turns)}) + "]]"
 
 
 def ws_app():

@@ -6,6 +6,7 @@ reply is `Echo: <last user message>`. See `scripts.py` for the fields of a turn.
 """
 
 from tests.fakes.fake_ollama.models import DEFAULT_MODELS
+from tests.fakes.fake_ollama.scripts import script
 from tests.fakes.fake_ollama.server import FakeOllama
 
-__all__ = ["DEFAULT_MODELS", "FakeOllama"]
+__all__ = ["DEFAULT_MODELS", "FakeOllama", "script"]

@@ -83,6 +83,14 @@ class Scripts:
         return [script], False
 
 
+def script(*turns: dict, repeat: bool = False) -> str:
+    """The inline marker that makes the fake play these turns for the message that carries it."""
+    body: dict = {"turns": list(turns)}
+    if repeat:
+        body["repeat"] = True
+    return "[[fake:" + json.dumps(body) + "]]"
+
+
 def last_user(messages: list[dict]) -> str:
     for message in reversed(messages):
         if message.get("role") == "user":
