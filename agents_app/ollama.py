@@ -41,7 +41,13 @@ def message_payload(message: ChatMessage) -> dict:
 
 
 def chat_payload(
-    *, model: str, messages: Sequence[ChatMessage], tools: Sequence[dict], think: bool, options: Mapping | None, stream: bool
+    *,
+    model: str,
+    messages: Sequence[ChatMessage],
+    tools: Sequence[dict],
+    think: bool,
+    options: Mapping | None,
+    stream: bool,
 ) -> dict:
     payload: dict = {"model": model, "messages": [message_payload(m) for m in messages], "stream": stream}
     if tools:
@@ -58,7 +64,9 @@ def _chunk(part: ChatResponse) -> LLMChunk:
     calls = ()
     if message.tool_calls:
         calls = tuple(
-            ToolCall(id=f"call_{uuid.uuid4().hex[:12]}", name=c.function.name, arguments=dict(c.function.arguments or {}))
+            ToolCall(
+                id=f"call_{uuid.uuid4().hex[:12]}", name=c.function.name, arguments=dict(c.function.arguments or {})
+            )
             for c in message.tool_calls
         )
     return LLMChunk(
@@ -132,7 +140,9 @@ class OllamaLLM:
         if isinstance(exc, ConnectionError | httpx.ConnectError | httpx.ConnectTimeout):
             return LLMError(f"Ollama is unreachable at {self.host}: is it running? (OLLAMA_HOST)")
         if isinstance(exc, httpx.ReadTimeout):
-            return LLMError(f"Ollama at {self.host} sent nothing for {self._timeout.read:g} s (NAVI_OLLAMA_READ_TIMEOUT)")
+            return LLMError(
+                f"Ollama at {self.host} sent nothing for {self._timeout.read:g} s (NAVI_OLLAMA_READ_TIMEOUT)"
+            )
         if isinstance(exc, httpx.HTTPError):
             return LLMError(f"The connection to Ollama at {self.host} failed: {type(exc).__name__}: {exc}")
         if isinstance(exc, LLMError | asyncio.CancelledError):

@@ -43,6 +43,7 @@ def heartbeat_seconds() -> float:
     # Several check-ins per stale window, so a live run is never taken for dead.
     return min(5.0, settings.NAVI_RUN_STALE_SECONDS / 3)
 
+
 _STATUS_FOR_END = {ev.STREAM_END: RunStatus.COMPLETED, ev.STREAM_STOPPED: RunStatus.STOPPED, ev.ERROR: RunStatus.FAILED}
 
 run_finish = database_sync_to_async(run_progress.run_finish)

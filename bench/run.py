@@ -53,7 +53,9 @@ async def direct_first_token(url: str, samples: int) -> list[float]:
     out = []
     for _ in range(samples):
         started = time.perf_counter()
-        stream = await client.chat(model=MODEL, messages=[{"role": "user", "content": "hi " + script({"content": "Hello there"})}], stream=True)
+        stream = await client.chat(
+            model=MODEL, messages=[{"role": "user", "content": "hi " + script({"content": "Hello there"})}], stream=True
+        )
         async for part in stream:
             if part.message.content:
                 out.append(time.perf_counter() - started)
@@ -65,7 +67,9 @@ async def direct_first_token(url: str, samples: int) -> list[float]:
 
 async def direct_rate(url: str, tokens: int) -> float:
     client = ollama.AsyncClient(host=url, timeout=60)
-    stream = await client.chat(model=MODEL, messages=[{"role": "user", "content": script({"tokens": tokens})}], stream=True)
+    stream = await client.chat(
+        model=MODEL, messages=[{"role": "user", "content": script({"tokens": tokens})}], stream=True
+    )
     count, first = 0, None
     async for part in stream:
         if part.message.content:
@@ -180,12 +184,17 @@ async def bench_setup(name: str, fake_url: str, args, **urls) -> None:
     with tempfile.TemporaryDirectory(prefix="navi-bench-") as tmp:
         servers = start_servers(Path(tmp), ollama_url=fake_url, extra_env=PRODUCTION_TIMINGS, **urls)
         try:
-            print(f"\n## {name}: {len(servers.front_ends)} front end(s)" + (", 2 workers" if servers.uses_workers else ", in-process runner"))
+            print(
+                f"\n## {name}: {len(servers.front_ends)} front end(s)"
+                + (", 2 workers" if servers.uses_workers else ", in-process runner")
+            )
             direct = await direct_first_token(fake_url, args.samples)
             first_event, first_token = await navi_first_token(servers, args.samples)
             d50, n50 = statistics.median(direct) * 1000, statistics.median(first_token) * 1000
-            print(f"first token: direct p50 {d50:.1f} ms, through Navi p50 {n50:.1f} ms (stream_start p50 "
-                  f"{statistics.median(first_event) * 1000:.1f} ms) -> added p50 {n50 - d50:.1f} ms (target <= 10)")
+            print(
+                f"first token: direct p50 {d50:.1f} ms, through Navi p50 {n50:.1f} ms (stream_start p50 "
+                f"{statistics.median(first_event) * 1000:.1f} ms) -> added p50 {n50 - d50:.1f} ms (target <= 10)"
+            )
             # Alternate the two readings and take medians: the machine's other work shifts single readings.
             direct_rates, navi_rates, intact = [], [], True
             for _ in range(args.trials):
@@ -194,12 +203,16 @@ async def bench_setup(name: str, fake_url: str, args, **urls) -> None:
                 navi_rates.append(rate)
                 intact = intact and ok
             direct_tps, navi_tps = statistics.median(direct_rates), statistics.median(navi_rates)
-            print(f"{args.tokens}-token stream, median of {args.trials}: direct {direct_tps:,.0f} tok/s, through Navi {navi_tps:,.0f} tok/s "
-                  f"-> ratio {navi_tps / direct_tps:.2f} (target >= 0.9), intact: {intact}")
+            print(
+                f"{args.tokens}-token stream, median of {args.trials}: direct {direct_tps:,.0f} tok/s, through Navi {navi_tps:,.0f} tok/s "
+                f"-> ratio {navi_tps / direct_tps:.2f} (target >= 0.9), intact: {intact}"
+            )
             result = await concurrent(servers, args.sessions, args.stream_tokens, args.delay)
-            print(f"{result['sessions']} concurrent sessions x {args.stream_tokens} tokens at {1 / args.delay:.0f} tok/s: "
-                  f"{result['intact']}/{result['sessions']} intact, lag p50 {result['lag_p50_ms']:.1f} ms, "
-                  f"p99 {result['lag_p99_ms']:.1f} ms (target <= 300), {result['tokens']} tokens in {result['wall_s']:.1f} s")
+            print(
+                f"{result['sessions']} concurrent sessions x {args.stream_tokens} tokens at {1 / args.delay:.0f} tok/s: "
+                f"{result['intact']}/{result['sessions']} intact, lag p50 {result['lag_p50_ms']:.1f} ms, "
+                f"p99 {result['lag_p99_ms']:.1f} ms (target <= 300), {result['tokens']} tokens in {result['wall_s']:.1f} s"
+            )
             if result["errors"]:
                 print("errors:", *result["errors"], sep="\n  ")
         finally:

@@ -137,7 +137,9 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "navi_project.memory_layer.MemoryChannelLayer", "CONFIG": {"capacity": 1500}}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "navi_project.memory_layer.MemoryChannelLayer", "CONFIG": {"capacity": 1500}}
+    }
 NAVI_HEARTBEAT_SECONDS = config.positive_number(env, "NAVI_HEARTBEAT_SECONDS", 20)
 # A running run whose runner has not checked in for this long is taken as dead and marked failed.
 NAVI_RUN_STALE_SECONDS = config.positive_number(env, "NAVI_RUN_STALE_SECONDS", 30)
@@ -191,5 +193,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("NAVI_LOG_LEVEL", default="INFO")},
     # httpx logs every request to Ollama at INFO: too chatty for a server log.
-    "loggers": {"django.channels.server": {"level": "WARNING"}, "daphne": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        "daphne": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+    },
 }

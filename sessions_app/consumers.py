@@ -53,7 +53,9 @@ def _check_run_alive(session_id) -> None:
 
 @database_sync_to_async
 def _submit(user, session_id, data) -> str:
-    return str(message_submit(user=user, session_id=session_id, message=parse_user_message(data, session_id=session_id)).id)
+    return str(
+        message_submit(user=user, session_id=session_id, message=parse_user_message(data, session_id=session_id)).id
+    )
 
 
 class SessionConsumer(AsyncWebsocketConsumer):
@@ -95,7 +97,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
             return await self._send_error("Messages must be JSON")
         if not isinstance(data, dict) or data.get("type") != "message":
             kind = data.get("type") if isinstance(data, dict) else None
-            return await self._send_error(f"Unknown message type {kind!r}: send {{\"type\": \"message\", ...}}")
+            return await self._send_error(f'Unknown message type {kind!r}: send {{"type": "message", ...}}')
         try:
             run_id = await _submit(self.user, self.session_id, data)
         except ApplicationError as exc:

@@ -29,4 +29,3 @@ class NumberedNames:
 
 class LocalSessionStorage(NumberedNames, FileSystemStorage):
     pass
-

@@ -82,9 +82,7 @@ class RedisRunLog:
 
     async def read(self, run_id: str, after: int = -1) -> list[LogEntry]:
         raw = await self._client().lrange(self._key(run_id), after + 1, -1)
-        return [
-            LogEntry(after + 1 + i, item[1:].decode(), item[:1] == b"1") for i, item in enumerate(raw)
-        ]
+        return [LogEntry(after + 1 + i, item[1:].decode(), item[:1] == b"1") for i, item in enumerate(raw)]
 
 
 _log: RunLog | None = None

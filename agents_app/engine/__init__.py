@@ -15,7 +15,7 @@ from agents_app.engine.agent import (
 from agents_app.engine.llm import LLM, LLMChunk, LLMError
 from agents_app.engine.loop import run_agent
 from agents_app.engine.messages import ChatMessage, ToolCall
-from agents_app.engine.stop import StopSignal, Stopped
+from agents_app.engine.stop import Stopped, StopSignal
 
 __all__ = [
     "DEFAULT_CONTEXT_TOKENS",

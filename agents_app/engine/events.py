@@ -59,7 +59,14 @@ def tool_started(tool: str, args: dict, *, is_subagent: bool = False) -> dict:
 
 
 def tool_call(tool: str, args: dict, result: str, success: bool, *, is_subagent: bool = False) -> dict:
-    return {"type": TOOL_CALL, "tool": tool, "args": args, "result": result, "success": success, "is_subagent": is_subagent}
+    return {
+        "type": TOOL_CALL,
+        "tool": tool,
+        "args": args,
+        "result": result,
+        "success": success,
+        "is_subagent": is_subagent,
+    }
 
 
 def stream_delta(delta: str) -> dict:

@@ -20,7 +20,6 @@ from agents_app.engine.tool_calls import ToolOutcome, refusal, run_tool
 from agents_app.engine.tools.base import ToolContext
 from agents_app.engine.turn import TurnProgress, TurnResult, stream_turn
 
-
 STOPPED_RESULT = "Error: stopped by the user before this tool finished."
 
 
@@ -129,7 +128,9 @@ async def run_agent(run: RunInput, services: RunServices) -> AsyncIterator[RunIt
                             yield item
                 except Stopped:
                     # Every tool call keeps a result, so the stored context stays well-formed for the next run.
-                    yield Emit(events.tool_call(call.name, call.arguments, STOPPED_RESULT, False, is_subagent=run.depth > 0))
+                    yield Emit(
+                        events.tool_call(call.name, call.arguments, STOPPED_RESULT, False, is_subagent=run.depth > 0)
+                    )
                     for unfinished in calls[index:]:
                         yield Record(_tool_result(unfinished, STOPPED_RESULT))
                     raise

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from agents_app.engine.agent import Emit
 from agents_app.engine.messages import ToolCall
-from agents_app.engine.stop import StopSignal, Stopped
+from agents_app.engine.stop import Stopped, StopSignal
 from agents_app.engine.tools.base import Tool, ToolContext, ToolError
 
 
@@ -32,7 +32,9 @@ def refusal(call: ToolCall, tool: Tool | None, enabled: tuple[str, ...]) -> str 
     return None
 
 
-async def run_tool(tool: Tool, call: ToolCall, ctx_for: callable, stop: StopSignal) -> AsyncIterator[Emit | ToolOutcome]:
+async def run_tool(
+    tool: Tool, call: ToolCall, ctx_for: callable, stop: StopSignal
+) -> AsyncIterator[Emit | ToolOutcome]:
     """Run `tool`, relaying the events it emits; the last item is its ToolOutcome. Raises Stopped."""
     stop.check()
     queue: asyncio.Queue = asyncio.Queue()

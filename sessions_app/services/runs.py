@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from navi_project.errors import ApplicationError
-from sessions_app.models import ACTIVE_RUN_STATUSES, Message, Role, Run, RunStatus, Session
+from sessions_app.models import ACTIVE_RUN_STATUSES, Message, Role, Run, RunStatus
 from sessions_app.selectors import run_active_for_session, session_get_for_user
 from sessions_app.services.dispatch import enqueue_run, publish_final_after_commit, signal_stop
 

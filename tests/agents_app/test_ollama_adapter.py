@@ -20,7 +20,9 @@ def adapter(url: str, read_timeout: float = 10) -> OllamaLLM:
 
 
 async def collect(llm, content: str, **kwargs) -> list:
-    return [c async for c in llm.chat(model=kwargs.pop("model", MODEL), messages=[ChatMessage("user", content)], **kwargs)]
+    return [
+        c async for c in llm.chat(model=kwargs.pop("model", MODEL), messages=[ChatMessage("user", content)], **kwargs)
+    ]
 
 
 async def test_thinking_content_tool_calls_and_counters_arrive_as_chunks(fake_ollama):
@@ -41,7 +43,11 @@ async def test_tool_schemas_and_options_reach_the_wire_untrimmed(fake_ollama):
         "type": "object",
         "properties": {
             "when": {"type": "string", "format": "date-time", "pattern": "^2"},
-            "tags": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}}}, "minItems": 1},
+            "tags": {
+                "type": "array",
+                "items": {"type": "object", "properties": {"name": {"type": "string"}}},
+                "minItems": 1,
+            },
             "count": {"type": "integer", "minimum": 1, "maximum": 5, "default": 2},
         },
         "required": ["when"],
@@ -72,7 +78,12 @@ async def test_an_error_line_mid_stream_raises_after_the_text_so_far(fake_ollama
     llm = adapter(fake_ollama.url)
     seen = []
     with pytest.raises(LLMError, match="out of memory"):
-        async for chunk in llm.chat(model=MODEL, messages=[ChatMessage("user", script({"content": "one two three", "error": "out of memory", "error_after": 2}))]):
+        async for chunk in llm.chat(
+            model=MODEL,
+            messages=[
+                ChatMessage("user", script({"content": "one two three", "error": "out of memory", "error_after": 2}))
+            ],
+        ):
             seen.append(chunk.content)
     assert "".join(seen) == "one two "
 
@@ -91,6 +102,8 @@ async def test_an_unreachable_server_is_named():
 
 async def test_complete_returns_one_whole_answer(fake_ollama):
     fake_ollama.add_rule("Name this", [{"content": "Groceries for the week"}], where="any")
-    text = await adapter(fake_ollama.url).complete(model=MODEL, messages=[ChatMessage("system", "Name this conversation.")])
+    text = await adapter(fake_ollama.url).complete(
+        model=MODEL, messages=[ChatMessage("system", "Name this conversation.")]
+    )
     assert text == "Groceries for the week"
     assert fake_ollama.requests()[-1]["stream"] is False

@@ -39,7 +39,14 @@ async def test_a_fast_stream_is_coalesced_into_few_ordered_messages_that_lose_no
         publisher.emit(ev.stream_delta(token))
         if i % 100 == 0:
             await asyncio.sleep(0.002)  # a model streaming in bursts
-    end = ev.stream_end("".join(tokens), context_tokens=9, max_context_tokens=99, elapsed_seconds=1.0, tool_call_count=0, token_count=2000)
+    end = ev.stream_end(
+        "".join(tokens),
+        context_tokens=9,
+        max_context_tokens=99,
+        elapsed_seconds=1.0,
+        tool_call_count=0,
+        token_count=2000,
+    )
     publisher.emit(end, final=True)
     await publisher.close()
 

@@ -90,7 +90,9 @@ class NaviServers:
 
     def start_front_end(self, name: str) -> str:
         port = free_port()
-        self._spawn(name, [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "navi_project.asgi:application"])
+        self._spawn(
+            name, [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "navi_project.asgi:application"]
+        )
         base = f"http://127.0.0.1:{port}"
         self.front_ends.append(base)
         return base

@@ -44,7 +44,7 @@ class Multipart:
     def __init__(self, name: str, size: int) -> None:
         self.size = size
         self.head = (
-            f"--{self.boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
+            f'--{self.boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
             "Content-Type: application/octet-stream\r\n\r\n"
         ).encode()
         self.tail = f"\r\n--{self.boundary}--\r\n".encode()

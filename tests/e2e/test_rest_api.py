@@ -41,12 +41,17 @@ def test_session_detail_list_pin_and_delete(live):
         reply = api.post(f"/sessions/{first}/messages", json={"content": "remember the milk"})
         assert reply.status_code == 200 and reply.json() == {"role": "assistant", "content": "Echo: remember the milk"}
         detail = api.get(f"/sessions/{first}").json()
-        assert {"session_id", "profile_id", "name", "context_token_count", "max_context_tokens", "messages"} <= set(detail)
+        assert {"session_id", "profile_id", "name", "context_token_count", "max_context_tokens", "messages"} <= set(
+            detail
+        )
         assert [m["role"] for m in detail["messages"]] == ["user", "assistant"]
         assert detail["context_token_count"] > 0 and detail["max_context_tokens"] == 131072
         final = detail["messages"][-1]
         assert final["elapsed_seconds"] >= 0 and final["tool_call_count"] == 0 and final["token_count"] > 0
-        assert api.patch(f"/sessions/{second}/pin", json={"pinned": True}).json() == {"session_id": second, "pinned": True}
+        assert api.patch(f"/sessions/{second}/pin", json={"pinned": True}).json() == {
+            "session_id": second,
+            "pinned": True,
+        }
         assert api.patch(f"/sessions/{second}/pin", json={"pinned": "maybe"}).status_code == 400
         listed = api.get("/sessions").json()
         ids = [s["session_id"] for s in listed]
@@ -74,9 +79,14 @@ def test_sync_messages_refuse_bad_bodies_and_report_agent_failures(live):
     with rest(live.url) as api:
         assert api.post(f"/sessions/{sid}/messages", content=b"nope").status_code == 400
         assert api.post(f"/sessions/{sid}/messages", json={"content": ""}).status_code == 400
-        failed = api.post(f"/sessions/{sid}/messages", json={"content": "x " + script({"http_status": 500, "error": "GPU on fire"})})
+        failed = api.post(
+            f"/sessions/{sid}/messages", json={"content": "x " + script({"http_status": 500, "error": "GPU on fire"})}
+        )
         assert failed.status_code == 500 and "GPU on fire" in failed.json()["detail"]
-        assert api.post("/sessions/00000000-0000-0000-0000-000000000000/messages", json={"content": "x"}).status_code == 404
+        assert (
+            api.post("/sessions/00000000-0000-0000-0000-000000000000/messages", json={"content": "x"}).status_code
+            == 404
+        )
 
 
 def test_a_message_while_a_run_is_active_answers_409_and_stop_reports_honestly(live):
@@ -85,7 +95,9 @@ def test_a_message_while_a_run_is_active_answers_409_and_stop_reports_honestly(l
 
     def slow_send():
         with rest(live.url) as api:
-            results["slow"] = api.post(f"/sessions/{sid}/messages", json={"content": "s " + script({"content": "a b c d e f g", "delay": 0.2})})
+            results["slow"] = api.post(
+                f"/sessions/{sid}/messages", json={"content": "s " + script({"content": "a b c d e f g", "delay": 0.2})}
+            )
 
     thread = threading.Thread(target=slow_send)
     thread.start()

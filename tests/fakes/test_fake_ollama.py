@@ -19,7 +19,11 @@ def lines(response: httpx.Response) -> list[dict]:
 
 
 def test_a_stream_is_chunked_ndjson_with_thinking_content_tool_calls_and_final_counters(fake_ollama):
-    turn = {"thinking": "Let me see", "content": "Two words", "tool_calls": [{"name": "todo", "arguments": {"action": "list"}}]}
+    turn = {
+        "thinking": "Let me see",
+        "content": "Two words",
+        "tool_calls": [{"name": "todo", "arguments": {"action": "list"}}],
+    }
     prompt = "x" * 40 + script(turn)
     response = chat(fake_ollama, [{"role": "user", "content": prompt}])
     assert response.headers["transfer-encoding"] == "chunked"
@@ -73,11 +77,20 @@ def test_tokens_stamps_and_pieces_shape_the_stream(fake_ollama):
 def test_errors_look_like_ollamas(fake_ollama):
     unknown = httpx.post(f"{fake_ollama.url}/api/chat", json={"model": "nope:1b", "messages": []}, timeout=5)
     assert unknown.status_code == 404 and "not found" in unknown.json()["error"]
-    mid = lines(chat(fake_ollama, [{"role": "user", "content": script({"content": "a b c", "error": "GPU fell over", "error_after": 2})}]))
-    assert [p.get("message", {}).get("content") for p in mid[:2]] == ["a ", "b "] and mid[-1] == {"error": "GPU fell over"}
+    mid = lines(
+        chat(
+            fake_ollama,
+            [{"role": "user", "content": script({"content": "a b c", "error": "GPU fell over", "error_after": 2})}],
+        )
+    )
+    assert [p.get("message", {}).get("content") for p in mid[:2]] == ["a ", "b "] and mid[-1] == {
+        "error": "GPU fell over"
+    }
     status = chat(fake_ollama, [{"role": "user", "content": script({"http_status": 500, "error": "out of memory"})}])
     assert status.status_code == 500 and status.json() == {"error": "out of memory"}
-    data_url = chat(fake_ollama, [{"role": "user", "content": "look", "images": ["data:image/png;base64,iVBORw0KGgo="]}])
+    data_url = chat(
+        fake_ollama, [{"role": "user", "content": "look", "images": ["data:image/png;base64,iVBORw0KGgo="]}]
+    )
     assert data_url.status_code == 400 and "base64" in data_url.json()["error"]
 
 

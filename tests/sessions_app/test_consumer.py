@@ -66,7 +66,9 @@ async def test_a_message_streams_the_answer_and_stores_both_sides(fake_ollama, r
     sid = await new_session()
     ws = await open_socket(sid)
     assert await ws.receive_json_from() == {"type": "session_sync"}
-    await ws.send_json_to({"type": "message", "content": "hi " + script({"thinking": "Let me see.", "content": "Hello there friend"})})
+    await ws.send_json_to(
+        {"type": "message", "content": "hi " + script({"thinking": "Let me see.", "content": "Hello there friend"})}
+    )
     events = await until(ws, "stream_end")
     kinds = [e["type"] for e in events]
     assert kinds[0] == "stream_start" and kinds[1:3] == ["thinking_delta", "thinking_end"]
@@ -141,7 +143,9 @@ async def test_a_run_goes_on_when_its_socket_leaves_and_its_answer_is_stored(fak
     sid = await new_session()
     ws = await open_socket(sid)
     await ws.receive_json_from()
-    await ws.send_json_to({"type": "message", "content": "x " + script({"content": "one two three four", "delay": 0.05})})
+    await ws.send_json_to(
+        {"type": "message", "content": "x " + script({"content": "one two three four", "delay": 0.05})}
+    )
     await until(ws, "stream_start")
     await ws.disconnect()
     for _ in range(100):
@@ -156,7 +160,9 @@ async def test_stop_ends_the_run_and_keeps_what_was_streamed(fake_ollama, runner
     sid = await new_session()
     ws = await open_socket(sid)
     await ws.receive_json_from()
-    await ws.send_json_to({"type": "message", "content": "x " + script({"content": "a b c d e f g h i j k l", "delay": 0.1})})
+    await ws.send_json_to(
+        {"type": "message", "content": "x " + script({"content": "a b c d e f g h i j k l", "delay": 0.1})}
+    )
     seen = await until(ws, "stream_delta")
     owner = await database_sync_to_async(user_get_or_create_owner)()
     assert await database_sync_to_async(run_request_stop)(user=owner, session_id=sid)

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from playwright.sync_api import Page, expect
 
 from tests.e2e.client import new_session
-
-
-def script(*turns: dict) -> str:
-    """An inline script for the fake Ollama: the model's turns for this message."""
-    return "[[fake:" + json.dumps({"turns": list(turns)}) + "]]"
+from tests.fakes.fake_ollama import script  # noqa: F401  (the tests take it from here with the other steps)
 
 
 def open_app(page: Page, session_id: str | None = None, base: str = "") -> None:

@@ -109,7 +109,11 @@ async def test_tool_errors_and_timeouts_become_failed_results_and_the_run_goes_o
         await asyncio.sleep(10)
 
     registry = ToolRegistry(
-        [echo_tool("broken", body=broken), echo_tool("crashing", body=crashing), echo_tool("slow", body=slow, timeout=0.1)]
+        [
+            echo_tool("broken", body=broken),
+            echo_tool("crashing", body=crashing),
+            echo_tool("slow", body=slow, timeout=0.1),
+        ]
     )
     llm = ScriptedLLM([Turn(tool_calls=[("broken", {}), ("crashing", {}), ("slow", {})]), Turn(content=["recovered"])])
     events, _ = await collect(make_input(tools=["broken", "crashing", "slow"]), llm, registry=registry)
@@ -187,5 +191,7 @@ async def test_events_a_tool_emits_arrive_between_its_start_and_its_result():
         return "switched"
 
     llm = ScriptedLLM([Turn(tool_calls=[("chatty", {})]), Turn(content=["ok"])])
-    events, _ = await collect(make_input(tools=["chatty"]), llm, registry=ToolRegistry([echo_tool("chatty", body=chatty)]))
+    events, _ = await collect(
+        make_input(tools=["chatty"]), llm, registry=ToolRegistry([echo_tool("chatty", body=chatty)])
+    )
     assert types(events)[1:4] == ["tool_started", "profile_switched", "tool_call"]

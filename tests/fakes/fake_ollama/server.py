@@ -199,7 +199,10 @@ class FakeOllama:
                     break
                 if sent and delay:
                     await asyncio.sleep(delay)
-                self._chunk(writer, {**_head(model), "message": {"role": "assistant", "content": "", kind: piece}, "done": False})
+                self._chunk(
+                    writer,
+                    {**_head(model), "message": {"role": "assistant", "content": "", kind: piece}, "done": False},
+                )
                 sent += 1
                 if delay or sent % 64 == 0:
                     await writer.drain()
@@ -208,7 +211,14 @@ class FakeOllama:
             else:
                 if turn.get("tool_calls"):
                     calls = _tool_calls(turn["tool_calls"])
-                    self._chunk(writer, {**_head(model), "message": {"role": "assistant", "content": "", "tool_calls": calls}, "done": False})
+                    self._chunk(
+                        writer,
+                        {
+                            **_head(model),
+                            "message": {"role": "assistant", "content": "", "tool_calls": calls},
+                            "done": False,
+                        },
+                    )
                 final = _final(model, prompt_tokens, turn.get("eval_count", max(1, sent)))
                 self._chunk(writer, {**final, "message": {"role": "assistant", "content": ""}})
             writer.write(b"0\r\n\r\n")
@@ -230,14 +240,17 @@ class FakeOllama:
         reason = REASONS.get(status, "Error")
         writer.write(
             f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json; charset=utf-8\r\n"
-            f"Content-Length: {len(data)}\r\n\r\n".encode() + data
+            f"Content-Length: {len(data)}\r\n\r\n".encode()
+            + data
         )
         return True
 
     @staticmethod
     def _text(writer: asyncio.StreamWriter, status: int, text: str) -> bool:
         data = text.encode()
-        writer.write(f"HTTP/1.1 {status} OK\r\nContent-Type: text/plain\r\nContent-Length: {len(data)}\r\n\r\n".encode() + data)
+        writer.write(
+            f"HTTP/1.1 {status} OK\r\nContent-Type: text/plain\r\nContent-Length: {len(data)}\r\n\r\n".encode() + data
+        )
         return True
 
 
