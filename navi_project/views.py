@@ -8,7 +8,7 @@ from pathlib import Path
 from django.contrib.staticfiles import finders
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from navi_project.errors import error_body
 
@@ -22,7 +22,7 @@ def health(request):
     return JsonResponse({"status": "ok"})
 
 
-@require_GET
+@require_safe
 def static_file(request, path: str):
     """The client's files, served by the app itself (no separate web server needed), never cached."""
     found = finders.find(path) if ".." not in Path(path).parts else None

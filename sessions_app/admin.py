@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from sessions_app.models import Message, Run, Session
+from sessions_app.models import Message, PlanningLog, Run, Session
 
 
 @admin.register(Session)
@@ -20,3 +20,9 @@ class RunAdmin(admin.ModelAdmin):
 class MessageAdmin(admin.ModelAdmin):
     list_display = ("id", "session", "role", "created_at")
     list_filter = ("role",)
+
+
+@admin.register(PlanningLog)
+class PlanningLogAdmin(admin.ModelAdmin):
+    list_display = ("id", "session", "needs_plan", "created_at")
+    list_filter = ("needs_plan",)

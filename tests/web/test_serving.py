@@ -30,6 +30,8 @@ def test_the_page_and_its_files_are_served_uncached(live):
             assert response.status_code == 200, path
             assert response.headers["cache-control"] == "no-store", path
         assert http.get("/static/js/app.js").headers["content-type"].startswith("text/javascript")
+        head = http.head("/static/css/app.css")
+        assert head.status_code == 200 and head.headers["cache-control"] == "no-store" and not head.content
         assert http.get("/static/../navi_project/settings.py").status_code == 404
 
 
