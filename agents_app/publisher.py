@@ -15,7 +15,9 @@ from collections import deque
 from agents_app.engine.events import DELTA_TYPES
 from sessions_app.runlog import publish
 
-FLUSH_SECONDS = 0.03
+# After a delta, later ones wait up to this long to go out together: at hundreds of concurrent streams the cost
+# is per channel message (Redis round trips, socket writes), and a human reads no faster than this anyway.
+FLUSH_SECONDS = 0.1
 MAX_DELTA_CHARS = 4096
 
 
