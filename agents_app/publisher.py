@@ -15,9 +15,9 @@ from collections import deque
 from agents_app.engine.events import DELTA_TYPES
 from sessions_app.runlog import publish
 
-# After a delta, later ones wait up to this long to go out together: at hundreds of concurrent streams the cost
-# is per channel message (Redis round trips, socket writes), and a human reads no faster than this anyway.
-FLUSH_SECONDS = 0.1
+# After a delta, later ones wait up to this long to go out together. Measured with `make bench`: 100 ms windows
+# lowered the p99 lag of 200 streams on Redis but raised it in the embedded setup; 30 ms served both best overall.
+FLUSH_SECONDS = 0.03
 MAX_DELTA_CHARS = 4096
 
 
