@@ -156,7 +156,8 @@ async def test_planning_comes_before_the_tool_loop_and_every_planning_run_is_log
 
     await socket.message("hello")
     second = await socket.until("stream_end")
-    assert types(second) == ["stream_start", "planning_status", "stream_delta", "stream_end"]
+    kinds = [kind for i, kind in enumerate(types(second)) if i == 0 or kind != types(second)[i - 1]]
+    assert kinds == ["stream_start", "planning_status", "stream_delta", "stream_end"]  # deltas may come split
     await socket.close()
 
     with rest(live.url) as api:
