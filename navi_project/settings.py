@@ -132,7 +132,7 @@ if NAVI_RUNNER == "worker" and not REDIS_URL:
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "navi_project.redis_layer.GroupSendRedisChannelLayer",
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 60, "group_expiry": 86400},
         }
     }

@@ -50,7 +50,9 @@ def test_sessions_are_listed_pinned_first_then_by_activity(page, live):
     titles = sidebar_titles(page)
     assert titles.index("Echo: bananas on the counter") < titles.index("Echo: apples from the market")
     newest = page.locator("#session-list .session", has_text="Echo: bananas on the counter")
-    expect(newest.locator("time")).to_have_text("just now")  # relative times (pinned sessions of other tests come first)
+    expect(newest.locator("time")).to_have_text(
+        "just now"
+    )  # relative times (pinned sessions of other tests come first)
     three_hours_ago = page.evaluate(
         "async () => (await import('/static/js/format.js')).relativeTime(new Date(Date.now() - 3 * 3600e3).toISOString())"
     )
