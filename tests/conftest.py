@@ -29,6 +29,20 @@ def _close_database_thread_connections(django_db_setup, django_db_blocker):
             )
 
 
+@pytest.fixture
+def storage_root(settings, tmp_path):
+    """Session files on local disk in a folder of this test's own."""
+    root = tmp_path / "session_files"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "session_files": {
+            "BACKEND": "sessions_app.file_storage.LocalSessionStorage",
+            "OPTIONS": {"location": str(root)},
+        },
+    }
+    return root
+
+
 @pytest.fixture(scope="session")
 def fake_ollama_server():
     fake = FakeOllama()

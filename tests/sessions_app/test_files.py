@@ -24,19 +24,6 @@ from sessions_app.services.sessions import session_create, session_delete
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def storage_root(settings, tmp_path) -> Path:
-    root = tmp_path / "session_files"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "session_files": {
-            "BACKEND": "sessions_app.file_storage.LocalSessionStorage",
-            "OPTIONS": {"location": str(root)},
-        },
-    }
-    return root
-
-
 def save(session_id, name: str, data: bytes = b"data") -> files.StoredFile:
     return files.session_file_save(session_id=session_id, name=name, content=ContentFile(data))
 

@@ -18,19 +18,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def storage_root(settings, tmp_path) -> Path:
-    root = tmp_path / "session_files"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "session_files": {
-            "BACKEND": "sessions_app.file_storage.LocalSessionStorage",
-            "OPTIONS": {"location": str(root)},
-        },
-    }
-    return root
-
-
-@pytest.fixture
 def sid() -> str:
     return str(session_create(user=user_get_or_create_owner(), profile_id="secretary").id)
 

@@ -15,19 +15,6 @@ pytestmark = pytest.mark.asyncio
 
 
 @pytest.fixture
-def storage_root(settings, tmp_path):
-    root = tmp_path / "session_files"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "session_files": {
-            "BACKEND": "sessions_app.file_storage.LocalSessionStorage",
-            "OPTIONS": {"location": str(root)},
-        },
-    }
-    return root
-
-
-@pytest.fixture
 def session_id() -> str:
     return str(uuid.uuid4())
 
