@@ -28,6 +28,17 @@ def user_for_request(request) -> User | None:
     return None
 
 
+def user_required(request) -> User:
+    """The user for a plain (non-DRF) view, or 401."""
+    # Imported here: navi_project.errors loads DRF, whose settings load this module.
+    from navi_project.errors import ApplicationError
+
+    user = user_for_request(request)
+    if user is None:
+        raise ApplicationError("Authentication required", 401)
+    return user
+
+
 class NaviAuthentication(BaseAuthentication):
     def authenticate(self, request):
         user = user_for_request(request)

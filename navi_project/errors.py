@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -18,6 +19,11 @@ class ApplicationError(Exception):
 def error_body(message: str, **extra) -> dict:
     # `detail` is DRF's convention, `error` is what most HTTP clients look for: carry both.
     return {"detail": message, "error": message, **extra}
+
+
+def error_response(exc: ApplicationError) -> JsonResponse:
+    """The error as plain Django views answer it (DRF views go through `api_exception_handler`)."""
+    return JsonResponse(error_body(exc.message, **exc.extra), status=exc.status)
 
 
 def _flatten(detail) -> str:

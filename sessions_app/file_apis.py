@@ -12,8 +12,8 @@ from django.http import FileResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts_app.auth import user_for_request
-from navi_project.errors import ApplicationError, error_body
+from accounts_app.auth import user_required
+from navi_project.errors import ApplicationError, error_body, error_response
 from sessions_app import files
 from sessions_app.selectors import session_get_for_user
 from sessions_app.services.sessions import session_touch
@@ -68,10 +68,6 @@ class CappedUploadHandler(FileUploadHandler):
         self.abort()
 
 
-def _error(exc: ApplicationError) -> JsonResponse:
-    return JsonResponse(error_body(exc.message), status=exc.status)
-
-
 def _declared_length(request) -> int | None:
     try:
         return int(request.META.get("CONTENT_LENGTH") or "")
@@ -80,10 +76,7 @@ def _declared_length(request) -> int | None:
 
 
 def _upload(request, session_id) -> dict:
-    user = user_for_request(request)
-    if user is None:
-        raise ApplicationError("Authentication required", 401)
-    session = session_get_for_user(user=user, session_id=session_id)
+    session = session_get_for_user(user=user_required(request), session_id=session_id)
     limit = files.max_upload_bytes()
     length = _declared_length(request)
     if length is not None and length > limit + MULTIPART_OVERHEAD:
@@ -119,20 +112,17 @@ def session_files_upload(request, session_id):
     try:
         return JsonResponse(_upload(request, session_id), status=201)
     except ApplicationError as exc:
-        return _error(exc)
+        return error_response(exc)
 
 
 def session_file_download(request, session_id, filename):
     if request.method not in ("GET", "HEAD"):
         return JsonResponse(error_body("Use GET"), status=405)
     try:
-        user = user_for_request(request)
-        if user is None:
-            raise ApplicationError("Authentication required", 401)
-        session = session_get_for_user(user=user, session_id=session_id)
+        session = session_get_for_user(user=user_required(request), session_id=session_id)
         handle, name, size = files.session_file_open(session_id=session.id, filename=filename)
     except ApplicationError as exc:
-        return _error(exc)
+        return error_response(exc)
     content_type = files.content_type_for(name)
     inline = files.shown_inline(content_type)
     response = FileResponse(handle, as_attachment=not inline, filename=name, content_type=content_type)

@@ -8,8 +8,8 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts_app.auth import user_for_request
-from navi_project.errors import ApplicationError, error_body
+from accounts_app.auth import user_required
+from navi_project.errors import ApplicationError, error_body, error_response
 from sessions_app import presenters
 from sessions_app.selectors import session_get_for_user
 from sessions_app.services.naming import (
@@ -60,10 +60,7 @@ async def _ask_model(ask: NamingRequest) -> str:
 
 
 def _prepare(request, session_id):
-    user = user_for_request(request)
-    if user is None:
-        raise ApplicationError("Authentication required", 401)
-    return session_naming_prepare(user=user, session_id=session_id)
+    return session_naming_prepare(user=user_required(request), session_id=session_id)
 
 
 @csrf_exempt
@@ -78,4 +75,4 @@ async def session_generate_name(request, session_id):
         name = name_clean(await _ask_model(ask)) or ask.fallback
         return JsonResponse({"name": await sync_to_async(session_name_set)(session_id=ask.session_id, name=name)})
     except ApplicationError as exc:
-        return JsonResponse(error_body(exc.message), status=exc.status)
+        return error_response(exc)

@@ -14,17 +14,15 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts_app.auth import user_for_request
-from navi_project.errors import ApplicationError, error_body
+from accounts_app.auth import user_required
+from navi_project.errors import ApplicationError, error_body, error_response
 from sessions_app.inputs import parse_user_message
 from sessions_app.models import Message, Role, Run, RunStatus
 from sessions_app.services.runs import message_submit
 
 
 def _submit(request, session_id) -> Run:
-    user = user_for_request(request)
-    if user is None:
-        raise ApplicationError("Authentication required", 401)
+    user = user_required(request)
     try:
         data = json.loads(request.body or b"")
     except (ValueError, UnicodeDecodeError) as exc:
@@ -48,7 +46,7 @@ async def session_messages(request, session_id):
     try:
         run = await sync_to_async(_submit)(request, session_id)
     except ApplicationError as exc:
-        return JsonResponse(error_body(exc.message), status=exc.status)
+        return error_response(exc)
     deadline = time.monotonic() + settings.NAVI_SYNC_RUN_TIMEOUT
     delay = 0.02
     while time.monotonic() < deadline:
