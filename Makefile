@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench demo lint migrate venv
+.PHONY: run test bench demo lint migrate venv browser
 
 venv: $(VENV)/.installed
 
@@ -21,8 +21,12 @@ migrate: venv
 run: migrate
 	$(PY) manage.py runserver $(HOST):$(PORT) --noreload --nostatic
 
-test: venv
+test: venv browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The browser tests drive Debian's Chromium; install it when it is missing (needs root, as on CI machines).
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
 # Figures for the README: relay latency, throughput and 200 concurrent streams, in-process and with Redis.
 bench: venv
