@@ -21,6 +21,7 @@ from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  #
 from django.conf import settings  # noqa: E402
 
 from accounts_app.auth import WebSocketAuthMiddleware  # noqa: E402
+from accounts_app.origin import WebSocketOriginGuard  # noqa: E402
 from agents_app.runner import AgentRunnerConsumer  # noqa: E402
 from navi_project import request_bodies  # noqa: E402
 from sessions_app.routing import websocket_urlpatterns  # noqa: E402
@@ -47,7 +48,7 @@ application = StartsInProcessRunner(
     ProtocolTypeRouter(
         {
             "http": request_bodies.FeedsBodyFromFile(django_asgi_app),
-            "websocket": WebSocketAuthMiddleware(URLRouter(websocket_urlpatterns)),
+            "websocket": WebSocketOriginGuard(WebSocketAuthMiddleware(URLRouter(websocket_urlpatterns))),
             "channel": ChannelNameRouter({RUNNER_CHANNEL: AgentRunnerConsumer.as_asgi()}),
         }
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 
@@ -87,4 +89,36 @@ def secret_key(env: environ.Env, data_dir: Path) -> str:
     value = secrets.token_urlsafe(50)
     key_file.write_text(value)
     key_file.chmod(0o600)
+    return value
+
+
+def public_url(env: environ.Env, name: str, default: str) -> str:
+    """An http(s) base URL with a host and no path, query or fragment (the redirect URI is built on it)."""
+    value = url(env, name, default, ("http", "https")) or default
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} has a port that is not a number") from None
+    if not parts.hostname or parts.path.strip("/") or parts.query or parts.fragment:
+        raise ConfigError(f"{name}={value!r} must be a scheme and host (and port), like https://navi.example.com")
+    return value.rstrip("/")
+
+
+def url_host(value: str) -> str:
+    return urlsplit(value).hostname or ""
+
+
+def url_origin(value: str) -> str:
+    """`scheme://host[:port]` of a URL, as browsers write it in the Origin header (default ports left out)."""
+    parts = urlsplit(value)
+    default_port = {"http": 80, "https": 443}.get(parts.scheme)
+    port = f":{parts.port}" if parts.port and parts.port != default_port else ""
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}{port}"
+
+
+def matching(env: environ.Env, name: str, default: str, pattern: str, what: str) -> str:
+    value = env.str(name, default=default).strip()
+    if not re.fullmatch(pattern, value):
+        raise ConfigError(f"{name}={value!r} is not {what}")
     return value

@@ -83,6 +83,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After Django's: the console's own login wins, else the Navi login (role admin reaches /django-admin/).
+    "accounts_app.middleware.NaviUserMiddleware",
+    "accounts_app.middleware.CrossSiteRequestGuard",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -152,20 +155,44 @@ NAVI_OLLAMA_CONNECT_TIMEOUT = config.positive_number(env, "NAVI_OLLAMA_CONNECT_T
 # Longest silence tolerated inside one model response (loading a large model counts).
 NAVI_OLLAMA_READ_TIMEOUT = config.positive_number(env, "NAVI_OLLAMA_READ_TIMEOUT", 300)
 
-# --- Auth ----------------------------------------------------------------------------------------------------
+# --- Auth (CONTRACT section 5; docs/auth.md) -----------------------------------------------------------------
 NAVI_AUTH_MODE = config.choice(env, "NAVI_AUTH_MODE", "local", ("local", "oauth"))
 GNEXUS_AUTH_URL = config.url(env, "GNEXUS_AUTH_URL", None, ("http", "https"))
 GNEXUS_AUTH_CLIENT_ID = env.str("GNEXUS_AUTH_CLIENT_ID", default="") or None
 GNEXUS_AUTH_CLIENT_SECRET = env.str("GNEXUS_AUTH_CLIENT_SECRET", default="") or None
 GNEXUS_AUTH_WEBHOOK_SECRET = env.str("GNEXUS_AUTH_WEBHOOK_SECRET", default="") or None
-NAVI_PUBLIC_URL = config.url(env, "NAVI_PUBLIC_URL", "http://localhost:8000", ("http", "https"))
-NAVI_ANDROID_PACKAGE = env.str("NAVI_ANDROID_PACKAGE", default="app.navi")
-NAVI_APP_SCHEME = env.str("NAVI_APP_SCHEME", default="navi")
+_auth_base = (GNEXUS_AUTH_URL or "").rstrip("/")
+GNEXUS_AUTH_AUTHORIZE_URL = config.url(
+    env, "GNEXUS_AUTH_AUTHORIZE_URL", f"{_auth_base}/oauth/authorize" if _auth_base else None, ("http", "https")
+)
+GNEXUS_AUTH_TOKEN_URL = config.url(
+    env, "GNEXUS_AUTH_TOKEN_URL", f"{_auth_base}/oauth/token" if _auth_base else None, ("http", "https")
+)
+GNEXUS_AUTH_USERINFO_URL = config.url(
+    env, "GNEXUS_AUTH_USERINFO_URL", f"{_auth_base}/oauth/userinfo" if _auth_base else None, ("http", "https")
+)
+GNEXUS_AUTH_SCOPE = env.str("GNEXUS_AUTH_SCOPE", default="openid profile email")
+NAVI_AUTH_SESSION_DAYS = config.positive_number(env, "NAVI_AUTH_SESSION_DAYS", 30)
+NAVI_PUBLIC_URL = config.public_url(env, "NAVI_PUBLIC_URL", "http://localhost:8000")
+NAVI_ANDROID_PACKAGE = config.matching(
+    env,
+    "NAVI_ANDROID_PACKAGE",
+    "app.navi",
+    r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+",
+    "an Android package name",
+)
+NAVI_APP_SCHEME = config.matching(env, "NAVI_APP_SCHEME", "navi", r"[a-z][a-z0-9+.-]*", "a URL scheme")
 if NAVI_AUTH_MODE == "oauth":
     for name in ("GNEXUS_AUTH_URL", "GNEXUS_AUTH_CLIENT_ID"):
         if not globals()[name]:
             raise config.ConfigError(f"{name} is required when NAVI_AUTH_MODE=oauth")
-    raise config.ConfigError("NAVI_AUTH_MODE=oauth: OAuth login is not part of this release yet; use local")
+# The server's own name is always a host it answers to.
+ALLOWED_HOSTS = [*ALLOWED_HOSTS, config.url_host(NAVI_PUBLIC_URL)]
+# Only the login's binding cookie and the auth cookie matter; the console's own session cookie stays Django's.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = NAVI_PUBLIC_URL.startswith("https://")
+CSRF_TRUSTED_ORIGINS = [config.url_origin(NAVI_PUBLIC_URL)]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts_app.auth.NaviAuthentication"],

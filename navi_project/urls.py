@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.urls import path
 
-from accounts_app.apis import MeApi
+from accounts_app.apis import LogoutApi, MeApi, gnexus_auth_webhook
+from accounts_app.auth_views import auth_callback, auth_login, auth_mobile_done
 from agents_app.apis import ProfileListApi, SessionContextApi, ToolListApi
 from navi_project import views
 from sessions_app.apis import SessionDetailApi, SessionListCreateApi, SessionPinApi, SessionStopApi
@@ -14,7 +15,12 @@ urlpatterns = [
     path("health", views.health),
     path("static/<path:path>", views.static_file),
     path("django-admin/", admin.site.urls),
+    path("auth/login", auth_login),
+    path("auth/callback", auth_callback),
+    path("auth/mobile-done", auth_mobile_done),
+    path("auth/logout", LogoutApi.as_view()),
     path("auth/me", MeApi.as_view()),
+    path("webhooks/gnexus-auth", gnexus_auth_webhook),
     path("agents/profiles", ProfileListApi.as_view()),
     path("agents/tools", ToolListApi.as_view()),
     path("sessions", SessionListCreateApi.as_view()),

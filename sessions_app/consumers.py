@@ -14,6 +14,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from accounts_app.auth_sessions import auth_session_group
 from navi_project.errors import ApplicationError
 from sessions_app.inputs import parse_user_message
 from sessions_app.runlog import LogEntry, run_log, session_group
@@ -75,6 +76,10 @@ class SessionConsumer(AsyncWebsocketConsumer):
         self.user = user
         self.session_id = str(session.id)
         self.group = session_group(self.session_id)
+        caller = self.scope.get("caller")
+        self.auth_group = auth_session_group(caller.auth_session_id) if caller and caller.auth_session_id else None
+        if self.auth_group:
+            await self.channel_layer.group_add(self.auth_group, self.channel_name)
         # Join before reading the log: an event appended meanwhile then arrives live and is de-duplicated.
         await self.channel_layer.group_add(self.group, self.channel_name)
         run_id = await _active_run_id(self.session_id)
@@ -89,6 +94,12 @@ class SessionConsumer(AsyncWebsocketConsumer):
             self.heartbeat_task.cancel()
         if getattr(self, "group", None):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        if getattr(self, "auth_group", None):
+            await self.channel_layer.group_discard(self.auth_group, self.channel_name)
+
+    async def auth_ended(self, message):
+        """The auth session this socket was opened with ended (logout, `user.deleted`): it may listen no more."""
+        await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def receive(self, text_data=None, bytes_data=None):
         try:

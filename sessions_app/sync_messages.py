@@ -6,7 +6,6 @@ An async view, so waiting never holds the worker thread that synchronous views a
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 
 from asgiref.sync import sync_to_async
@@ -16,18 +15,19 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts_app.auth import user_required
 from navi_project.errors import ApplicationError, error_body, error_response
+from navi_project.json_body import json_body
 from sessions_app.inputs import parse_user_message
 from sessions_app.models import Message, Role, Run, RunStatus
+from sessions_app.selectors import session_get_for_user
 from sessions_app.services.runs import message_submit
 
 
 def _submit(request, session_id) -> Run:
     user = user_required(request)
-    try:
-        data = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApplicationError(f"The body must be JSON: {exc}") from None
-    return message_submit(user=user, session_id=session_id, message=parse_user_message(data, session_id=session_id))
+    # Ownership first: checking attached files of another user's session would tell which names it holds.
+    session = session_get_for_user(user=user, session_id=session_id)
+    data = json_body(request)
+    return message_submit(user=user, session_id=session.id, message=parse_user_message(data, session_id=session.id))
 
 
 def _outcome(run_id) -> dict | None:

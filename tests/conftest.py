@@ -96,3 +96,42 @@ async def runner():
         details["future"].cancel()
     await asyncio.gather(task, return_exceptions=True)
     channel_layers.backends.clear()
+
+
+@pytest.fixture(scope="session")
+def oauth_server(tmp_path_factory):
+    """A real authorization server process (django-oauth-toolkit), its client registered for `oauth_navi`."""
+    from tests.e2e.servers import free_port
+    from tests.oauth_server.process import OAuthServer
+
+    server = OAuthServer(tmp_path_factory.mktemp("oauth-server"))
+    server.navi_port = free_port()
+    server.start(redirect_uris=[f"http://127.0.0.1:{server.navi_port}/auth/callback"])
+    yield server
+    server.stop()
+
+
+WEBHOOK_SECRET = "webhook-secret-for-tests"
+
+
+@pytest.fixture(scope="session")
+def oauth_navi(fake_ollama_server, oauth_server, tmp_path_factory):
+    """Navi in `oauth` mode against the real authorization server (two front ends and workers with Redis)."""
+    base = f"http://127.0.0.1:{oauth_server.navi_port}"
+    servers = start_servers(
+        tmp_path_factory.mktemp("oauth-navi"),
+        ollama_url=fake_ollama_server.url,
+        port=oauth_server.navi_port,
+        redis_db_offset=2,
+        extra_env={
+            "NAVI_AUTH_MODE": "oauth",
+            "NAVI_PUBLIC_URL": base,
+            "GNEXUS_AUTH_URL": oauth_server.url,
+            "GNEXUS_AUTH_CLIENT_ID": oauth_server.client_id,
+            "GNEXUS_AUTH_CLIENT_SECRET": oauth_server.client_secret,
+            "GNEXUS_AUTH_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        },
+    )
+    servers.oauth = oauth_server
+    yield servers
+    servers.stop()

@@ -47,13 +47,14 @@ def _drop_postgres_database(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _other_redis_db(url: str) -> str:
-    """The next Redis database number, so these servers' workers never take the in-test runner's messages."""
+def _other_redis_db(url: str, offset: int = 1) -> str:
+    """Another Redis database number, so these servers' workers never take the in-test runner's messages
+    (nor another set of servers' ones)."""
     from urllib.parse import urlsplit, urlunsplit
 
     parts = urlsplit(url)
     db = int(parts.path.strip("/") or 0)
-    return urlunsplit(parts._replace(path=f"/{(db + 1) % 16}"))
+    return urlunsplit(parts._replace(path=f"/{(db + offset) % 16}"))
 
 
 @dataclass
@@ -88,8 +89,8 @@ class NaviServers:
         self.processes[name] = proc
         return proc
 
-    def start_front_end(self, name: str) -> str:
-        port = free_port()
+    def start_front_end(self, name: str, port: int | None = None) -> str:
+        port = port or free_port()
         self._spawn(
             name, [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "navi_project.asgi:application"]
         )
@@ -144,8 +145,11 @@ def start_servers(
     extra_env: dict | None = None,
     database_url: str | None = None,
     redis_url: str | None = None,
+    port: int | None = None,
+    redis_db_offset: int = 1,
 ) -> NaviServers:
-    """Migrate a fresh database and start the servers. URLs default to DATABASE_URL / REDIS_URL of this process."""
+    """Migrate a fresh database and start the servers. URLs default to DATABASE_URL / REDIS_URL of this process;
+    `port` is the first front end's (for a NAVI_PUBLIC_URL known before it starts)."""
     profiles = workdir / "profiles"
     profiles.mkdir(parents=True)
     for source in [*(ROOT / "profiles").glob("*.yaml"), *(ROOT / "tests" / "profiles").glob("*.yaml")]:
@@ -166,15 +170,15 @@ def start_servers(
         env["REDIS_URL"] = redis_url
     database_url = database_url if database_url is not None else os.environ.get("DATABASE_URL", "")
     if database_url.startswith("postgres"):
-        env["DATABASE_URL"] = _postgres_database(database_url, f"navi_e2e_{os.getpid()}")
+        env["DATABASE_URL"] = _postgres_database(database_url, f"navi_e2e_{os.getpid()}_{workdir.name.lower()}")
     else:
         env["DATABASE_URL"] = f"sqlite:///{workdir / 'navi.sqlite3'}"
     if env.get("REDIS_URL"):
-        env["REDIS_URL"] = _other_redis_db(env["REDIS_URL"])
+        env["REDIS_URL"] = _other_redis_db(env["REDIS_URL"], redis_db_offset)
     env.update(extra_env or {})
     servers = NaviServers(workdir=workdir, env=env)
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-    servers.start_front_end("front-1")
+    servers.start_front_end("front-1", port)
     if servers.uses_workers:
         servers.start_front_end("front-2")
         servers.start_worker("worker-1")

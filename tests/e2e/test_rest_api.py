@@ -77,7 +77,10 @@ def test_context_shows_the_system_prompt_and_the_stored_conversation(live):
 def test_sync_messages_refuse_bad_bodies_and_report_agent_failures(live):
     sid = new_session(live.url)
     with rest(live.url) as api:
-        assert api.post(f"/sessions/{sid}/messages", content=b"nope").status_code == 400
+        not_json = api.post(f"/sessions/{sid}/messages", content=b"nope", headers={"content-type": "application/json"})
+        assert not_json.status_code == 400 and "JSON" in not_json.json()["detail"]
+        form = api.post(f"/sessions/{sid}/messages", data={"content": "hi"})
+        assert form.status_code == 415 and "application/json" in form.json()["detail"]
         assert api.post(f"/sessions/{sid}/messages", json={"content": ""}).status_code == 400
         failed = api.post(
             f"/sessions/{sid}/messages", json={"content": "x " + script({"http_status": 500, "error": "GPU on fire"})}

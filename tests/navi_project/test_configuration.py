@@ -14,6 +14,13 @@ ROOT = Path(__file__).resolve().parents[2]
 BAD = [
     ({"NAVI_AUTH_MODE": "ldap"}, "NAVI_AUTH_MODE"),
     ({"NAVI_AUTH_MODE": "oauth"}, "GNEXUS_AUTH_URL"),
+    ({"NAVI_AUTH_MODE": "oauth", "GNEXUS_AUTH_URL": "https://auth.example"}, "GNEXUS_AUTH_CLIENT_ID"),
+    ({"GNEXUS_AUTH_URL": "auth.example"}, "GNEXUS_AUTH_URL"),
+    ({"NAVI_PUBLIC_URL": "https://navi.example/app"}, "NAVI_PUBLIC_URL"),
+    ({"NAVI_PUBLIC_URL": "https://navi.example:port"}, "NAVI_PUBLIC_URL"),
+    ({"NAVI_AUTH_SESSION_DAYS": "0"}, "NAVI_AUTH_SESSION_DAYS"),
+    ({"NAVI_APP_SCHEME": "java script"}, "NAVI_APP_SCHEME"),
+    ({"NAVI_ANDROID_PACKAGE": 'app"><x'}, "NAVI_ANDROID_PACKAGE"),
     ({"NAVI_HEARTBEAT_SECONDS": "soon"}, "NAVI_HEARTBEAT_SECONDS"),
     ({"NAVI_MAX_UPLOAD_MB": "-5"}, "NAVI_MAX_UPLOAD_MB"),
     ({"NAVI_RUNNER": "worker"}, "REDIS_URL"),
@@ -47,3 +54,9 @@ def test_the_defaults_start(tmp_path):
     result = start({}, tmp_path, "manage.py", "check")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "secret_key").exists() or any(tmp_path.iterdir())
+
+
+def test_oauth_mode_starts_with_the_server_and_client_id(tmp_path):
+    oauth = {"NAVI_AUTH_MODE": "oauth", "GNEXUS_AUTH_URL": "https://auth.example", "GNEXUS_AUTH_CLIENT_ID": "navi"}
+    result = start(oauth, tmp_path, "manage.py", "check")
+    assert result.returncode == 0, result.stderr

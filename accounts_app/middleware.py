@@ -1,0 +1,72 @@
+"""HTTP middleware: who is asking for the Django admin, and the cross-site guard."""
+
+from __future__ import annotations
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
+from django.utils.functional import SimpleLazyObject
+
+from accounts_app.auth import caller_for_request
+from accounts_app.origin import origin_allowed, request_needs_origin_check
+
+
+class _SyncAndAsync:
+    """A middleware that stays on the async path for async views (no thread hop per request)."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request):
+        if self.is_async:
+            return self.__acall__(request)
+        refusal = self.process(request)
+        return refusal if refusal is not None else self.get_response(request)
+
+    async def __acall__(self, request):
+        refusal = self.process(request)
+        return refusal if refusal is not None else await self.get_response(request)
+
+    def process(self, request):  # pragma: no cover - overridden
+        return None
+
+
+class NaviUserMiddleware(_SyncAndAsync):
+    """In `oauth` mode `request.user` (what the Django admin reads) falls back to the Navi login.
+
+    The console's own login (`createsuperuser` accounts) still wins. Role `admin` users are staff (kept so at
+    every login and `user.updated`), so they reach /django-admin/ with their Navi login alone.
+    """
+
+    def process(self, request):
+        if settings.NAVI_AUTH_MODE != "oauth":
+            return None
+        console_user = request.user
+
+        def resolve():
+            if console_user.is_authenticated:
+                return console_user
+            return caller_for_request(request).user or console_user
+
+        request.user = SimpleLazyObject(resolve)
+        return None
+
+
+class CrossSiteRequestGuard(_SyncAndAsync):
+    """403 for a state-changing request carried by the browser's credentials from another origin."""
+
+    def process(self, request):
+        if not request_needs_origin_check(
+            method=request.method, path=request.path, authorization=request.headers.get("Authorization")
+        ):
+            return None
+        if origin_allowed(origin=request.headers.get("Origin"), scheme=request.scheme, host=request.get_host()):
+            return None
+        from navi_project.errors import ApplicationError, error_response
+
+        return error_response(ApplicationError("Cross-site request refused: the Origin is not this server", 403))
