@@ -101,11 +101,10 @@ class DjangoProfileDirectory:
     @database_sync_to_async
     def lookup(self, user_id: str, profile_id: str) -> ProfileInfo | None:
         profile = profile_get(profile_id)
-        if profile is None:
+        # An admin-only profile is as unknown as a missing one to a user who may not use it (CONTRACT section 5).
+        if profile is None or not user_may_use(profile, User.objects.get(id=user_id)):
             return None
-        user = User.objects.get(id=user_id)
-        usable = user_may_use(profile, user)
-        return ProfileInfo(id=profile.id, name=profile.name, usable=usable, agent=profile.agent_spec())
+        return ProfileInfo(id=profile.id, name=profile.name, usable=True, agent=profile.agent_spec())
 
     @database_sync_to_async
     def available(self, user_id: str) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import render
@@ -15,7 +16,8 @@ from navi_project.errors import error_body
 
 @require_GET
 def index(request):
-    return render(request, "index.html")
+    # The client asks /auth/me either way; the mode tells it whether a sign-out button means anything.
+    return render(request, "index.html", {"auth_mode": settings.NAVI_AUTH_MODE})
 
 
 def health(request):

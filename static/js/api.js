@@ -16,7 +16,20 @@ async function errorMessage(response) {
   }
 }
 
-async function request(method, path, body) {
+// A 401 means the sign-in ended (logout elsewhere, expiry, the account removed): every caller would fail the
+// same way, so one handler (the app's) swaps the page for the sign-in screen instead of each showing an error.
+let unauthorizedHandler = () => {};
+
+export function onUnauthorized(handler) {
+  unauthorizedHandler = handler;
+}
+
+export function signInEnded() {
+  unauthorizedHandler();
+}
+
+/** `own401`: the caller handles a 401 itself (the sign-in check, sign-out), so it is not a sign-in that ended. */
+async function request(method, path, body, { own401 = false } = {}) {
   let response;
   try {
     response = await fetch(path, {
@@ -28,12 +41,15 @@ async function request(method, path, body) {
   } catch {
     throw new ApiError("The server cannot be reached.", 0);
   }
+  if (response.status === 401 && !own401) signInEnded();
   if (!response.ok) throw new ApiError(await errorMessage(response), response.status);
   if (response.status === 204) return null;
   return response.json();
 }
 
 export const api = {
+  me: () => request("GET", "/auth/me", undefined, { own401: true }),
+  logout: () => request("POST", "/auth/logout", {}, { own401: true }),
   profiles: () => request("GET", "/agents/profiles"),
   sessions: () => request("GET", "/sessions"),
   session: (id) => request("GET", `/sessions/${id}`),
@@ -59,6 +75,7 @@ export function uploadFile(sessionId, file, onProgress) {
     });
     xhr.addEventListener("load", () => {
       if (xhr.status === 201 || xhr.status === 200) return resolve(xhr.response);
+      if (xhr.status === 401) signInEnded();
       const detail = xhr.response?.detail || xhr.response?.error || xhr.response?.message;
       let message;
       if (xhr.status === 413) message = `"${file.name}" is too large${detail ? `: ${detail}` : "."}`;

@@ -1,5 +1,6 @@
 // Navi's web client: wires the sidebar, the conversation and the message box together.
-import { api } from "./api.js";
+import { api, onUnauthorized, signInEnded } from "./api.js";
+import { SIGN_IN_TEXT, authMode, currentUser, draftFor, dropDraft, saveDraft, savedDraft, showSignIn, showUnknown, showUser } from "./auth.js";
 import { $, h } from "./dom.js";
 import { count } from "./format.js";
 import { ChatView } from "./chat.js";
@@ -11,6 +12,7 @@ const banner = { el: $("#banner"), text: $("#banner-text") };
 const profiles = new Map();
 let currentId = null;
 let currentSession = null;
+let user = null; // who /auth/me says is signed in
 
 // --- errors: shown in place, never a blank page ----------------------------------------------------------
 function showBanner(message) {
@@ -181,7 +183,15 @@ $("#new-session").addEventListener("click", async () => {
         "label.profile-option",
         {},
         h("input", { type: "radio", name: "profile", value: p.id, checked: i === 0 }),
-        h("span.profile-text", {}, h("strong", { text: p.name }), h("span.profile-desc", { text: p.description || "" }), h("span.profile-model", { text: p.model || "" })),
+        h(
+          "span.profile-text",
+          {},
+          h("strong", { text: p.name }),
+          h("span.profile-desc", { text: p.description || "" }),
+          h("span.profile-model", { text: p.model || "" }),
+          // What the model cannot do, said before the first message rather than after it fails.
+          p.warning ? h("span.profile-warning", { role: "note", text: p.warning }) : null,
+        ),
       ),
     ),
   );
@@ -247,11 +257,98 @@ document.addEventListener("keydown", (event) => {
 // Back online: reconnect now rather than at the end of the current backoff.
 window.addEventListener("online", () => chat.socket?.retryNow());
 
+// --- signing in and out ----------------------------------------------------------------------------------
+const signedOut = () => document.body.dataset.authState === "signed-out";
+
+/** Swap the app for the sign-in screen, leaving nothing of the previous user's on the page. */
+function leaveApp(text) {
+  for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
+  if (app.dataset.sidebar === "open") setSidebar(false);
+  openSession(null); // closes the socket, empties the conversation and the box
+  sidebar.sessions = [];
+  sidebar.render();
+  user = null;
+  showSignIn(text);
+}
+
+// A REST call answered 401 or the socket closed with 4001: the sign-in ended (logout in another tab, expiry,
+// the account removed). Keep what was typed and where, for after the next sign-in, which reloads the page.
+onUnauthorized(() => {
+  if (signedOut()) return; // once, however many calls fail together
+  const text = composer.draft;
+  if (currentId || text.trim()) saveDraft({ userId: user?.id, sessionId: currentId, text });
+  leaveApp(text.trim() ? SIGN_IN_TEXT.endedWithDraft : SIGN_IN_TEXT.ended);
+});
+
+$("#sign-out").addEventListener("click", async () => {
+  const button = $("#sign-out");
+  const openId = currentId;
+  button.disabled = true;
+  // Closed first: the server ends this socket with 4001 at logout, which must not read as "sign-in ended".
+  chat.close();
+  try {
+    await api.logout();
+  } catch (error) {
+    if (error.status !== 401) {
+      // Still signed in: stay, and reconnect what was open.
+      button.disabled = false;
+      showBanner(`Could not sign out: ${error.message}`);
+      if (openId) chat.open(openId);
+      return;
+    }
+    // 401: the sign-in had ended already, which is what was asked.
+  }
+  button.disabled = false;
+  dropDraft(); // signing out on purpose leaves nothing behind in this tab
+  leaveApp(SIGN_IN_TEXT.signedOut);
+});
+
+// Back to a tab that sat in the background: if the sign-in ended meanwhile, say so now rather than at the
+// next click (an open session's socket would tell anyway; the start page has none).
+document.addEventListener("visibilitychange", async () => {
+  if (authMode !== "oauth" || document.visibilityState !== "visible" || document.body.dataset.authState !== "signed-in") return;
+  if ((await currentUser().catch(() => user)) === null) signInEnded();
+});
+
+/** Ask who is signed in; false when nobody is (the sign-in screen is up then). */
+async function signIn() {
+  try {
+    user = await currentUser();
+  } catch (error) {
+    // Server down or failing: show the app anyway; its own calls say what is wrong.
+    showUnknown();
+    showBanner(`Could not check who is signed in: ${error.message}`);
+    return true;
+  }
+  if (!user) {
+    // A draft in this tab means the sign-in ended mid-use (and this is a reload of the sign-in screen).
+    const draft = savedDraft();
+    showSignIn(!draft ? SIGN_IN_TEXT.start : draft.text.trim() ? SIGN_IN_TEXT.endedWithDraft : SIGN_IN_TEXT.ended);
+    return false;
+  }
+  showUser(user);
+  return true;
+}
+
+/** Open the session the URL names; after a sign-in that had ended mid-use, the one that was open, with the
+ *  text that was in the box put back. */
+function openFirstSession() {
+  const draft = draftFor(user?.id);
+  const id = sessionFromHash() || draft?.sessionId || null;
+  openSession(id);
+  if (draft?.text) composer.restoreDraft(draft.text);
+  dropDraft();
+}
+
 // --- start -----------------------------------------------------------------------------------------------
 const welcome = $("#welcome");
-await Promise.all([loadProfiles(), sidebar.refresh()]);
-sidebar.render();
-openSession(sessionFromHash());
-app.dataset.ready = "true";
+if (await signIn()) {
+  await Promise.all([loadProfiles(), sidebar.refresh()]);
+  if (!signedOut()) {
+    sidebar.render();
+    openFirstSession();
+    app.dataset.ready = "true";
+  }
+}
 // A handle for the browser console (and the browser tests): the live objects of the page.
 window.navi = { chat, sidebar, composer, openSession };

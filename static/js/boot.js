@@ -7,6 +7,8 @@
     if (!banner || !text) return;
     text.textContent = message;
     banner.hidden = false;
+    // In oauth mode the app (and this banner in it) stays hidden until the sign-in check, which never came.
+    if (!document.body.dataset.authState) document.body.dataset.authState = "unknown";
   }
   document.addEventListener("DOMContentLoaded", function () {
     document.getElementById("banner-close").addEventListener("click", function () {

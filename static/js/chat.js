@@ -55,6 +55,8 @@ export class ChatView {
   close() {
     this.socket?.close();
     this.socket = null;
+    // A load still under way belongs to what was closed: it must draw nothing (say, after a sign-out).
+    this.generation = (this.generation || 0) + 1;
     clearTimeout(this.attachTimer);
     clearTimeout(this.fallbackTimer);
     this.sid = null;

@@ -71,6 +71,17 @@ export class Composer {
     this.update();
   }
 
+  /** What is typed and not sent yet (kept across a sign-in; attachments are not). */
+  get draft() {
+    return this.els.input.value;
+  }
+
+  /** Put a kept draft back, after setSession (which empties the box). */
+  restoreDraft(text) {
+    this.els.input.value = text;
+    this.update();
+  }
+
   setBusy(busy) {
     this.busy = busy;
     const hadFocus = document.activeElement === this.els.input || document.activeElement === this.els.stop;

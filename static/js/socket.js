@@ -1,6 +1,7 @@
 // One session's WebSocket, reconnecting with exponential backoff until closed on purpose.
 // The server answers each (re)connect with session_sync (no run) or stream_start + replay (a run in progress),
 // so the caller needs no bookkeeping of its own to catch up.
+import { signInEnded } from "./api.js";
 
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
 
@@ -53,6 +54,12 @@ export class SessionSocket {
         // The session does not exist (deleted elsewhere, or not this user's): retrying cannot help.
         this.closed = true;
         this.handlers.onGone();
+        return;
+      }
+      if (close.code === 4001) {
+        // Not signed in (any more): the same as a REST call's 401. Retrying would only be refused again.
+        this.closed = true;
+        signInEnded();
         return;
       }
       const delay = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];

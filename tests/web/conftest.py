@@ -7,6 +7,7 @@ JavaScript error on the page fails the test.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -36,12 +37,13 @@ def context_options():
     return {"viewport": DESKTOP}
 
 
-@pytest.fixture
-def page(browser, live, context_options, request):
-    context = browser.new_context(base_url=live.url, **context_options)
+@contextmanager
+def browser_page(browser, base_url, context_options, request):
+    """A page in a fresh context on `base_url`; screenshot and JavaScript-error check at the end."""
+    context = browser.new_context(base_url=base_url, **context_options)
     context.set_default_timeout(15_000)
     page = context.new_page()
-    page.navi_base = live.url
+    page.navi_base = base_url
     page.js_errors = []
     page.on("pageerror", lambda error: page.js_errors.append(str(error)))
     yield page
@@ -51,3 +53,17 @@ def page(browser, live, context_options, request):
     finally:
         context.close()
     assert page.js_errors == [], f"JavaScript errors on the page: {page.js_errors}"
+
+
+@pytest.fixture
+def page(browser, live, context_options, request):
+    with browser_page(browser, live.url, context_options, request) as page:
+        yield page
+
+
+@pytest.fixture
+def oauth_page(browser, oauth_navi, fake_ollama_server, context_options, request):
+    """A page on the Navi of `oauth_navi` (auth mode `oauth`, its own sign-in server), signed in nowhere yet."""
+    fake_ollama_server.reset()
+    with browser_page(browser, oauth_navi.url, context_options, request) as page:
+        yield page

@@ -28,7 +28,7 @@ def test_send_streams_the_answer_and_blocks_input_until_it_ends(page, live):
     open_new_session(page, live.url)
     words = " ".join(f"word{i}" for i in range(30))
     send(
-        page, "Hello there " + script({"content": words, "delay": 0.08, "prompt_eval_count": 30000, "eval_count": 2768})
+        page, "Hello there " + script({"content": words, "delay": 0.08, "prompt_eval_count": 6000, "eval_count": 2192})
     )
 
     expect(page.locator(".msg.user .user-text")).to_contain_text("Hello there")
@@ -45,7 +45,7 @@ def test_send_streams_the_answer_and_blocks_input_until_it_ends(page, live):
     stats = page.locator(".turn-stats")
     expect(stats).to_contain_text("0 tool calls")
     expect(stats).to_contain_text("tokens")
-    # The gauge follows stream_end: 32768 of the model's 131072 tokens.
+    # The gauge follows stream_end: 8192 of the 32768 tokens (NAVI_DEFAULT_CONTEXT_TOKENS, below the model's own).
     expect(page.locator("#context-gauge")).to_have_attribute("aria-valuenow", "25")
     expect(page.locator("#gauge-text")).to_contain_text("25%")
     expect(page.locator("#composer-input")).to_be_focused()
@@ -299,3 +299,22 @@ def test_text_before_and_after_a_tool_call_is_shown_once_each(page, live):
         page.eval_on_selector_all(".turn-body > *", "els => els.map(e => e.textContent.trim().slice(0, 12))") == order
     )
     assert "".join(answers(page).all_inner_texts()).count("Nothing is on your list.") == 1
+
+
+def test_reasoning_before_text_and_a_tool_call_in_one_turn_is_shown_once_live_and_after_a_reload(page, live):
+    open_new_session(page, live.url)
+    turn = {
+        "thinking": "First check the list, then answer.",
+        "content": "Let me look. ",
+        "tool_calls": [{"name": "todo", "arguments": {"action": "list"}}],
+    }
+    send(page, "What is on my list? " + script(turn, {"content": "Your list is empty."}))
+    wait_idle(page)
+    blocks = page.locator(".thinking")
+    expect(blocks).to_have_count(1)
+    blocks.first.locator("summary").click()
+    expect(blocks.first.locator(".thinking-text")).to_have_text("First check the list, then answer.")
+    expect(page.locator(".msg.assistant")).to_contain_text("Your list is empty.")
+    page.reload()
+    expect(page.locator(".msg.assistant").last).to_contain_text("Your list is empty.")
+    expect(page.locator(".thinking")).to_have_count(1)

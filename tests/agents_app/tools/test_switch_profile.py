@@ -49,13 +49,13 @@ def test_profile_switched_arrives_after_tool_started_and_before_tool_call_and_th
     assert session.profile_id == "server_admin"
 
 
-def test_an_admin_only_profile_is_refused_to_a_user_without_the_permission():
+def test_an_admin_only_profile_is_as_unknown_as_a_missing_one_to_a_user_without_the_permission():
     user, session = new_session(Role.USER)
     events, _ = switch_run(user, session, "server_admin", "no_such_profile")
     assert "profile_switched" not in types(events)
     results = [(e["success"], e["result"]) for e in events if e["type"] == "tool_call"]
     assert results == [
-        (False, "Error: profile 'server_admin' is for administrators only; this user lacks navi.profiles.manage"),
+        (False, "Error: there is no profile 'server_admin' (profiles you can use: secretary)"),
         (False, "Error: there is no profile 'no_such_profile' (profiles you can use: secretary)"),
     ]
     session.refresh_from_db()
