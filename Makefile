@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench demo lint migrate venv browser
+.PHONY: run test bench bench-admin demo lint migrate venv browser
 
 venv: $(VENV)/.installed
 
@@ -31,6 +31,10 @@ browser:
 # Figures for the README: relay latency, throughput and 200 concurrent streams, in-process and with Redis.
 bench: venv
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+# GET /admin/sessions over 10,000 sessions (docs/admin.md), embedded and, when they answer, PostgreSQL + Redis.
+bench-admin: venv
+	$(PY) -m bench.admin_sessions $(BENCH_ARGS)
 
 # The app against the fake Ollama, for trying Navi without a model.
 demo: migrate

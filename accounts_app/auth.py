@@ -61,11 +61,18 @@ def caller_from(*, authorization: str | None, cookie_header: str) -> Caller:
     token = bearer_token(authorization)
     via: Via = "bearer"
     if token is None:
+        if _cookie_count(cookie_header) > 1:
+            # Two auth cookies: one was planted beside the browser's own (cookie tossing). Trust neither.
+            return _NOBODY
         token, via = parse_cookie(cookie_header).get(AUTH_COOKIE, ""), "cookie"
     session = auth_session_live(secret=token) if token else None
     if session is None:
         return _NOBODY
     return Caller(user=session.user, via=via, auth_session_id=str(session.id))
+
+
+def _cookie_count(cookie_header: str) -> int:
+    return sum(1 for part in cookie_header.split(";") if part.strip().startswith(AUTH_COOKIE + "="))
 
 
 def caller_for_request(request) -> Caller:

@@ -26,7 +26,8 @@ def auth_session_group(auth_session_id) -> str:
     return f"auth.{auth_session_id}"
 
 
-def _idle_limit(now: datetime) -> datetime:
+def idle_limit(now: datetime) -> datetime:
+    """Sessions unused since before this have expired."""
     return now - timedelta(days=settings.NAVI_AUTH_SESSION_DAYS)
 
 
@@ -50,7 +51,7 @@ def auth_session_live(*, secret: str) -> AuthSession | None:
     now = timezone.now()
     session = (
         AuthSession.objects.select_related("user")
-        .filter(token_hash=secret_hash(secret), ended_at__isnull=True, last_used_at__gt=_idle_limit(now))
+        .filter(token_hash=secret_hash(secret), ended_at__isnull=True, last_used_at__gt=idle_limit(now))
         .first()
     )
     if session is None or not session.user.is_active:
@@ -58,6 +59,17 @@ def auth_session_live(*, secret: str) -> AuthSession | None:
     if now - session.last_used_at > TOUCH_EVERY:
         AuthSession.objects.filter(id=session.id).update(last_used_at=now)
     return session
+
+
+def auth_session_still_live(*, auth_session_id) -> bool:
+    """Whether the auth session a socket was opened with is still live (checked after it joins its group, and
+    before each message, so a logout racing the handshake cannot leave a socket that drives the agent)."""
+    return AuthSession.objects.filter(
+        id=auth_session_id,
+        ended_at__isnull=True,
+        user__is_active=True,
+        last_used_at__gt=idle_limit(timezone.now()),
+    ).exists()
 
 
 def _announce_ended(ids: list) -> None:
@@ -87,18 +99,27 @@ def auth_session_end(*, secret: str) -> bool:
     return bool(ids)
 
 
-@transaction.atomic
-def auth_sessions_end_for_user(*, user: User) -> int:
-    sessions = AuthSession.objects.filter(user=user, ended_at__isnull=True)
-    ids = list(sessions.values_list("id", flat=True))
-    sessions.update(ended_at=timezone.now())
+def _end(sessions) -> int:
+    ids = list(sessions.filter(ended_at__isnull=True).values_list("id", flat=True))
+    AuthSession.objects.filter(id__in=ids).update(ended_at=timezone.now())
     _announce_ended(ids)
     return len(ids)
 
 
+@transaction.atomic
+def auth_sessions_end_for_user(*, user: User) -> int:
+    return _end(AuthSession.objects.filter(user=user))
+
+
+@transaction.atomic
+def auth_sessions_end(*, ids) -> int:
+    """End these auth sessions (an operator's action); their sockets close. Returns how many were live."""
+    return _end(AuthSession.objects.filter(id__in=list(ids)))
+
+
 def auth_sessions_cleanup(*, now: datetime, dry_run: bool = False) -> tuple[int, int]:
     """Delete ended and expired auth sessions, and login attempts past their 10 minutes: (sessions, attempts)."""
-    sessions = AuthSession.objects.filter(Q(ended_at__isnull=False) | Q(last_used_at__lte=_idle_limit(now)))
+    sessions = AuthSession.objects.filter(Q(ended_at__isnull=False) | Q(last_used_at__lte=idle_limit(now)))
     attempts = LoginAttempt.objects.filter(created_at__lte=now - LOGIN_ATTEMPT_TTL)
     if dry_run:
         return sessions.count(), attempts.count()

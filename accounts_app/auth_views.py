@@ -10,6 +10,8 @@ from django.conf import settings
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
 from accounts_app.auth import AUTH_COOKIE
 from accounts_app.auth_sessions import auth_session_create
@@ -18,6 +20,7 @@ from accounts_app.oauth import LOGIN_COOKIE, ClaimedLogin, login_begin, login_cl
 from accounts_app.services import UserClaims, user_sync_from_login
 from accounts_app.tokens import secret_is_well_formed
 from navi_project.errors import ApplicationError
+from navi_project.openapi import html_response, plain_operation
 
 # The pages set no cookies of their own, run only Navi's own files, and can be framed by nobody.
 PAGE_POLICY = (
@@ -26,8 +29,22 @@ PAGE_POLICY = (
 )
 
 
+def _page(description: str) -> OpenApiResponse:
+    return OpenApiResponse(OpenApiTypes.STR, description=description)
+
+
+def _redirect(description: str) -> OpenApiResponse:
+    return OpenApiResponse(description=description)
+
+
 def _secure() -> bool:
     return settings.NAVI_PUBLIC_URL.startswith("https://")
+
+
+def _login_cookie() -> tuple[str, str]:
+    """The login-binding cookie's name and path. On https the `__Host-` prefix makes browsers refuse one set by
+    a sibling subdomain or over plain http, so nobody can plant a value of their own choosing (cookie tossing)."""
+    return ("__Host-" + LOGIN_COOKIE, "/") if _secure() else (LOGIN_COOKIE, "/auth/")
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -49,16 +66,27 @@ def _local_mode(request) -> HttpResponse | None:
     return None
 
 
+@plain_operation(
+    "get",
+    public=True,
+    operation_id="auth_login",
+    summary="Start signing in: a redirect to the sign-in server (auth mode `oauth`; `/` in mode `local`)",
+    parameters=[
+        OpenApiParameter("mobile", str, enum=["1"], description="1: end at /auth/mobile-done (the Android app)")
+    ],
+    responses={302: _redirect("To the sign-in server's authorize endpoint, with state and PKCE S256")},
+)
 @require_GET
 def auth_login(request):
     """Send the browser to the sign-in server, with a fresh state and PKCE challenge bound to it."""
     if settings.NAVI_AUTH_MODE == "local":
         return HttpResponseRedirect("/")
-    start = login_begin(mobile=request.GET.get("mobile") == "1", browser_secret=request.COOKIES.get(LOGIN_COOKIE))
+    name, path = _login_cookie()
+    start = login_begin(mobile=request.GET.get("mobile") == "1", browser_secret=request.COOKIES.get(name))
     response = _private(HttpResponseRedirect(start.authorize_url))
     # Lax: the callback is a top-level navigation from the sign-in server, which Lax cookies ride along.
     response.set_cookie(
-        LOGIN_COOKIE, start.browser_secret, max_age=600, path="/auth/", httponly=True, samesite="Lax", secure=_secure()
+        name, start.browser_secret, max_age=600, path=path, httponly=True, samesite="Lax", secure=_secure()
     )
     return response
 
@@ -70,6 +98,24 @@ def _finish(*, claims: UserClaims, claimed: ClaimedLogin, user_agent: str) -> tu
     return user, auth_session_create(user=user, user_agent=user_agent, is_mobile=claimed.mobile)
 
 
+@plain_operation(
+    "get",
+    public=True,
+    operation_id="auth_callback",
+    summary="The sign-in server's answer: starts Navi's auth session",
+    parameters=[
+        OpenApiParameter("code", str),
+        OpenApiParameter("state", str),
+        OpenApiParameter("error", str, description="Set by the sign-in server when it signed nobody in"),
+    ],
+    responses={
+        302: _redirect("To / with the navi_auth_session cookie, or to /auth/mobile-done?sid=... for the app"),
+        (400, "text/html"): _page("A missing, forged, used, expired or foreign state, or a refused code"),
+        (403, "text/html"): _page("The user was deactivated"),
+        (404, "text/html"): _page("Auth mode `local`: no sign-in here"),
+        (502, "text/html"): _page("The sign-in server could not be reached or answered nonsense"),
+    },
+)
 @require_GET
 async def auth_callback(request):
     """The sign-in server's answer: use up the state, exchange the code, start Navi's own auth session."""
@@ -77,7 +123,7 @@ async def auth_callback(request):
         return refusal
     try:
         claimed = await sync_to_async(login_claim)(
-            state=request.GET.get("state"), browser_secret=request.COOKIES.get(LOGIN_COOKIE)
+            state=request.GET.get("state"), browser_secret=request.COOKIES.get(_login_cookie()[0])
         )
         if request.GET.get("error"):
             error = request.GET["error"][:100]
@@ -89,9 +135,11 @@ async def auth_callback(request):
     except ApplicationError as exc:
         title = "Sign-in server unavailable" if exc.status >= 500 else "Sign-in failed"
         return auth_message(request, title=title, message=exc.message, status=exc.status)
+    response = _private(HttpResponseRedirect(f"/auth/mobile-done?sid={secret}" if claimed.mobile else "/"))
+    name, path = _login_cookie()
+    response.delete_cookie(name, path=path, samesite="Lax")  # used: the next login gets a fresh one
     if claimed.mobile:
-        return _private(HttpResponseRedirect(f"/auth/mobile-done?sid={secret}"))
-    response = _private(HttpResponseRedirect("/"))
+        return response
     response.set_cookie(
         AUTH_COOKIE,
         secret,
@@ -104,6 +152,18 @@ async def auth_callback(request):
     return response
 
 
+@plain_operation(
+    "get",
+    public=True,
+    operation_id="auth_mobile_done",
+    summary="The bridge page that hands the auth session to the Android app",
+    parameters=[OpenApiParameter("sid", str, required=True, description="The new auth session's id")],
+    responses={
+        **html_response("Opens the app's intent URL at once, with a button for browsers that block it"),
+        (400, "text/html"): _page("`sid` is not token-shaped"),
+        (404, "text/html"): _page("Auth mode `local`: no sign-in here"),
+    },
+)
 @require_GET
 def auth_mobile_done(request):
     """The bridge page: hands the new auth session to the Android app through an intent URL."""

@@ -61,11 +61,17 @@ class CrossSiteRequestGuard(_SyncAndAsync):
     """403 for a state-changing request carried by the browser's credentials from another origin."""
 
     def process(self, request):
+        # path_info: what the URL router sees (a client's Daphne-Root-Path header changes `path`, not it).
         if not request_needs_origin_check(
-            method=request.method, path=request.path, authorization=request.headers.get("Authorization")
+            method=request.method, path=request.path_info, authorization=request.headers.get("Authorization")
         ):
             return None
-        if origin_allowed(origin=request.headers.get("Origin"), scheme=request.scheme, host=request.get_host()):
+        if origin_allowed(
+            origin=request.headers.get("Origin"),
+            scheme=request.scheme,
+            host=request.get_host(),
+            fetch_site=request.headers.get("Sec-Fetch-Site"),
+        ):
             return None
         from navi_project.errors import ApplicationError, error_response
 

@@ -34,6 +34,13 @@ class User(AbstractUser):
     def has_navi_permission(self, permission: str) -> bool:
         return permission in self.effective_permissions
 
+    def get_short_name(self) -> str:
+        # Usernames of OAuth users are hashes of their `sub`: the console greets them by name instead.
+        return self.display_name or self.email or self.username
+
+    def __str__(self) -> str:
+        return self.email or self.display_name or self.username
+
 
 class AuthSession(BaseModel):
     """A signed-in browser or app. Only the SHA-256 of its secret id is stored: a leaked table logs nobody in."""

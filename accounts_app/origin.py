@@ -1,9 +1,10 @@
 """Cross-site protection (CONTRACT section 5): a request or WebSocket handshake from another origin is refused.
 
 Browsers send `Origin` on every cross-origin POST and on every WebSocket handshake, and a page cannot forge it.
-Only what a browser sends on its own is at risk (the cookie, or local mode's implicit owner), so requests with
-an Authorization header (which a foreign page cannot add without a CORS preflight Navi never grants) and
-requests without an Origin (native and command-line clients) are not checked. A DNS-rebound name is caught by
+Only what a browser sends on its own is at risk (the cookie, or local mode's implicit owner), so bearer requests
+in `oauth` mode (a foreign page cannot add the header without a CORS preflight Navi never grants) and requests
+without an Origin (native and command-line clients) are not checked. Any other Authorization header (Basic from
+a reverse proxy, which browsers do attach on their own) counts for nothing here. A DNS-rebound name is caught by
 the Host check: Django's ALLOWED_HOSTS for HTTP, and the same list here for WebSockets.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
+from accounts_app.auth import bearer_token
 from navi_project.config import url_origin
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -20,13 +22,23 @@ UNCHECKED_PATHS = ("/webhooks/",)
 
 
 def own_origins(*, scheme: str, host: str) -> set[str]:
-    """The server's own origins: NAVI_PUBLIC_URL's, and the scheme and Host this request came in on."""
-    return {url_origin(settings.NAVI_PUBLIC_URL), url_origin(f"{scheme}://{host}")}
+    """The server's own origins: the scheme and Host this request came in on, and NAVI_PUBLIC_URL's (in local
+    mode only when it was set: its default, localhost:8000, may be another program's when Navi runs elsewhere)."""
+    origins = {url_origin(f"{scheme}://{host}")}
+    if settings.NAVI_AUTH_MODE == "oauth" or settings.NAVI_PUBLIC_URL_SET:
+        origins.add(url_origin(settings.NAVI_PUBLIC_URL))
+    return origins
 
 
-def origin_allowed(*, origin: str | None, scheme: str, host: str) -> bool:
+def carries_bearer(authorization: str | None) -> bool:
+    """A real bearer in `oauth` mode: judged by itself, with no browser credentials to protect."""
+    return settings.NAVI_AUTH_MODE == "oauth" and bool(bearer_token(authorization))
+
+
+def origin_allowed(*, origin: str | None, scheme: str, host: str, fetch_site: str | None = None) -> bool:
     if origin is None:
-        return True
+        # Browsers send Origin on these requests; a cross-site fetch that somehow lacks it is refused all the same.
+        return fetch_site != "cross-site"
     try:
         return url_origin(origin) in own_origins(scheme=scheme, host=host) and origin.count("/") == 2
     except ValueError:  # a port that is not a number
@@ -39,7 +51,7 @@ def host_allowed(host: str) -> bool:
 
 
 def request_needs_origin_check(*, method: str, path: str, authorization: str | None) -> bool:
-    return method in UNSAFE_METHODS and authorization is None and not path.startswith(UNCHECKED_PATHS)
+    return method in UNSAFE_METHODS and not carries_bearer(authorization) and not path.startswith(UNCHECKED_PATHS)
 
 
 class WebSocketOriginGuard:
@@ -62,7 +74,9 @@ class WebSocketOriginGuard:
         host = headers.get(b"host", "")
         if not host_allowed(host):
             return False
-        if b"authorization" in headers:
+        if carries_bearer(headers.get(b"authorization")):
             return True
         scheme = "https" if scope.get("scheme") == "wss" else "http"
-        return origin_allowed(origin=headers.get(b"origin"), scheme=scheme, host=host)
+        return origin_allowed(
+            origin=headers.get(b"origin"), scheme=scheme, host=host, fetch_site=headers.get(b"sec-fetch-site")
+        )

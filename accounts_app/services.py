@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -34,6 +35,21 @@ def user_get_or_create_owner() -> User:
     return user
 
 
+@dataclass(frozen=True)
+class RoleChange:
+    user: User
+    old_role: str
+
+    @property
+    def changed(self) -> bool:
+        return self.old_role != self.user.role
+
+
+def _keep_console_access_in_step(user: User) -> None:
+    # Role admin reaches the Django admin console through the Navi login (accounts_app.middleware).
+    user.is_staff = user.is_superuser = user.role == Role.ADMIN
+
+
 def _apply(user: User, claims: UserClaims) -> None:
     if claims.email is not None:
         user.email = claims.email[:254]
@@ -43,8 +59,7 @@ def _apply(user: User, claims: UserClaims) -> None:
         user.role = Role.ADMIN if claims.role == Role.ADMIN else Role.USER
     if claims.permissions is not None:
         user.permissions = list(claims.permissions)
-    # Role admin reaches the Django admin console through the Navi login (accounts_app.middleware).
-    user.is_staff = user.is_superuser = user.role == Role.ADMIN
+    _keep_console_access_in_step(user)
 
 
 @transaction.atomic
@@ -82,3 +97,36 @@ def user_deactivate(*, sub: str) -> bool:
     user.is_active = user.is_staff = user.is_superuser = False
     user.save(update_fields=["is_active", "is_staff", "is_superuser", "updated_at"])
     return True
+
+
+@transaction.atomic
+def user_set_role(*, user_id, role: str) -> RoleChange:
+    """Change the cached role (it holds until the user's next login or `user.updated`).
+
+    404 for an unknown user, 400 for a role that is neither `admin` nor `user`, and 400 for demoting the last
+    active admin: somebody must be left who can change roles back. The active admins are locked while counting,
+    so two admins demoting each other at once cannot both succeed.
+    """
+    # Imported here: navi_project.errors loads DRF, whose settings load accounts_app.auth, which loads this module.
+    from navi_project.errors import ApplicationError
+
+    if role not in Role.values:
+        raise ApplicationError(f"role must be one of: {', '.join(Role.values)}", 400)
+    try:
+        key = uuid.UUID(str(user_id))
+    except ValueError:
+        key = None
+    user = User.objects.select_for_update().filter(id=key).first() if key else None
+    if user is None:
+        raise ApplicationError("User not found", 404)
+    old_role = user.role
+    if old_role == role:
+        return RoleChange(user=user, old_role=old_role)  # nothing to change (console-only accounts keep theirs)
+    if old_role == Role.ADMIN and user.is_active:
+        admins = list(User.objects.select_for_update().filter(role=Role.ADMIN, is_active=True).values_list("id"))
+        if len(admins) <= 1:
+            raise ApplicationError("This is the last admin: make another user admin before demoting this one", 400)
+    user.role = role
+    _keep_console_access_in_step(user)
+    user.save(update_fields=["role", "is_staff", "is_superuser", "updated_at"])
+    return RoleChange(user=user, old_role=old_role)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import time
 from dataclasses import dataclass
 
@@ -52,8 +53,10 @@ def _optional_text(user: dict, key: str) -> str | None:
 def webhook_parse(*, body: bytes, now: float | None = None) -> WebhookEvent:
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise ApplicationError("The body must be JSON") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise ApplicationError("The body must be JSON (nested at most a few hundred levels)") from None
+    if _has_lone_surrogate(data):
+        raise ApplicationError("The body holds text that is not valid Unicode (a lone surrogate)")
     if not isinstance(data, dict):
         raise ApplicationError("The body must be a JSON object")
     delivery_id, event, sent_at, user = data.get("id"), data.get("event"), data.get("sent_at"), data.get("user")
@@ -61,7 +64,7 @@ def webhook_parse(*, body: bytes, now: float | None = None) -> WebhookEvent:
         raise ApplicationError("id must be a delivery id (a string of 1 to 200 characters)")
     if event not in EVENTS:
         raise ApplicationError(f"event must be one of: {', '.join(EVENTS)}")
-    if isinstance(sent_at, bool) or not isinstance(sent_at, int | float):
+    if isinstance(sent_at, bool) or not isinstance(sent_at, int | float) or not _finite(sent_at):
         raise ApplicationError("sent_at must be a number of unix seconds")
     if abs((time.time() if now is None else now) - sent_at) > SENT_AT_WINDOW_SECONDS:
         raise ApplicationError(f"sent_at is more than {SENT_AT_WINDOW_SECONDS} seconds from now")
@@ -87,6 +90,27 @@ def webhook_parse(*, body: bytes, now: float | None = None) -> WebhookEvent:
             permissions=tuple(permissions) if permissions is not None else None,
         ),
     )
+
+
+def _finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer of hundreds of digits
+        return False
+
+
+def _has_lone_surrogate(value: object, depth: int = 0) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(item, depth + 1) for item in value)
+    return False
 
 
 def webhook_apply(*, event: WebhookEvent) -> bool:

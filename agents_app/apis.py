@@ -1,18 +1,44 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agents_app.context_view import context_for_session
+from agents_app.profile_warnings import profile_warning
 from agents_app.profiles import profiles_for_user
 from agents_app.tool_registry import tool_registry
 from sessions_app.selectors import session_get_for_user
 
 
 class ProfileListApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.CharField()
+        name = serializers.CharField()
+        description = serializers.CharField(allow_blank=True)
+        enabled_tools = serializers.ListField(child=serializers.CharField())
+        llm_backend = serializers.CharField()
+        model = serializers.CharField()
+        warning = serializers.CharField(allow_null=True, help_text="Why the profile may not work on this Ollama")
+
+    @extend_schema(
+        operation_id="agents_profiles_list",
+        summary="The profiles the user may use",
+        responses=OutputSerializer(many=True),
+    )
     def get(self, request):
-        return Response([p.summary() for p in profiles_for_user(request.user)])
+        return Response([{**p.summary(), "warning": profile_warning(p)} for p in profiles_for_user(request.user)])
 
 
 class ToolListApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        name = serializers.CharField()
+        description = serializers.CharField(allow_blank=True)
+
+    @extend_schema(
+        operation_id="agents_tools_list",
+        summary="Built-in, user and MCP tools",
+        responses=OutputSerializer(many=True),
+    )
     def get(self, request):
         return Response([{"name": t.name, "description": t.description} for t in tool_registry().all()])
 
@@ -20,6 +46,16 @@ class ToolListApi(APIView):
 class SessionContextApi(APIView):
     """GET /sessions/{id}/context: the LLM context, which compression may make differ from the display history."""
 
+    class OutputSerializer(serializers.Serializer):
+        session_id = serializers.UUIDField()
+        profile_id = serializers.CharField()
+        message_count = serializers.IntegerField()
+        total_chars = serializers.IntegerField()
+        context = serializers.ListField(
+            child=serializers.DictField(), help_text="The messages as the model gets them, the system message first"
+        )
+
+    @extend_schema(operation_id="sessions_context", responses=OutputSerializer)
     def get(self, request, session_id):
         session = session_get_for_user(user=request.user, session_id=session_id)
         context = context_for_session(session)

@@ -21,6 +21,7 @@ def chat_message(message: Message) -> ChatMessage:
         is_plan=message.is_plan,
         is_summary=message.is_summary,
         is_compression=message.is_compression,
+        truncated=message.truncated,
     )
 
 
@@ -40,6 +41,7 @@ def message_fields(message: ChatMessage) -> dict:
         "elapsed_seconds": message.elapsed_seconds,
         "tool_call_count": message.tool_call_count,
         "token_count": message.token_count,
+        "truncated": message.truncated,
         "in_display": message.in_display,
         "in_context": message.in_context,
     }

@@ -35,3 +35,24 @@ class MemoryFact(BaseModel):
             models.CheckConstraint(condition=models.Q(confidence__lte=100), name="memory_fact_confidence_max_100"),
         ]
         indexes = [models.Index(fields=["user", "-updated_at"])]
+
+
+class ProfileAvailability(models.Model):
+    """An operator's override of a profile file's `is_admin_only` (PATCH /admin/profiles/{id}/availability).
+
+    It wins over the file's value. Read from the database at every check, so a change made through one server
+    process holds at once in every other one (front ends and runner workers alike).
+    """
+
+    profile_id = models.CharField(max_length=100, primary_key=True)
+    is_admin_only = models.BooleanField()
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name_plural = "profile availability overrides"
+
+    def __str__(self) -> str:
+        return f"{self.profile_id}: {'admin only' if self.is_admin_only else 'everyone'}"

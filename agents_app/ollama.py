@@ -1,99 +1,147 @@
-"""The engine's LLM port over Ollama, through the `ollama` client.
+"""The engine's LLM port over Ollama, through the `ollama` client's HTTP transport and error handling.
 
-Two things the client would get wrong for us: it has no default timeout (we pass one), and its `chat()` passes
-tools through a model that trims JSON schemas to type/items/description/enum. We build the /api/chat body
-ourselves so schemas reach Ollama intact, and keep the client's streaming, parsing and error handling.
+What a real Ollama does that this adapter answers for (docs/ollama.md has the details and versions):
+- A model that can think thinks when `think` is left out, so `think` is sent on every call (side calls false
+  unless a profile asks), and never to a model whose `/api/show` capabilities lack `thinking`.
+- `tools` sent to a model without the `tools` capability answers 400: refused here first, with a clear message.
+- A different `num_ctx` reloads the model: every call for a model sends the same one (`num_ctx_for`).
+- Requests queue behind others and model loads (OLLAMA_NUM_PARALLEL): the first part may take long
+  (NAVI_OLLAMA_FIRST_BYTE_TIMEOUT); silence between parts is a different, shorter limit (NAVI_OLLAMA_READ_TIMEOUT).
+- The client has no default timeout; httpx gets one as a backstop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass
 
 import httpx
 import ollama
-from ollama import ChatResponse
 
-from agents_app.engine import ChatMessage, LLMChunk, LLMError, ToolCall
-
-
-class _Client(ollama.AsyncClient):
-    async def chat_stream(self, payload: dict) -> AsyncIterator[ChatResponse]:
-        return await self._request(ChatResponse, "POST", "/api/chat", json=payload, stream=True)
-
-    async def chat_once(self, payload: dict) -> ChatResponse:
-        return await self._request(ChatResponse, "POST", "/api/chat", json=payload, stream=False)
+from agents_app.engine import DEFAULT_CONTEXT_TOKENS, ChatMessage, Completion, LLMChunk, LLMError
+from agents_app.engine.agent import context_budget
+from agents_app.ollama_wire import chat_payload, chunk_from_part
 
 
-def message_payload(message: ChatMessage) -> dict:
-    body: dict = {"role": message.role, "content": message.content or ""}
-    if message.images:
-        body["images"] = list(message.images)
-    if message.tool_calls:
-        body["tool_calls"] = [{"function": {"name": c.name, "arguments": c.arguments}} for c in message.tool_calls]
-    if message.role == "tool" and message.name:
-        body["tool_name"] = message.name
-    if message.thinking and message.role == "assistant" and message.tool_calls:
-        # Reasoning of a tool-calling turn helps the model continue it; final answers' reasoning is not resent.
-        body["thinking"] = message.thinking
-    return body
+@dataclass(frozen=True)
+class ModelInfo:
+    context_length: int | None
+    # None when the server does not say (Ollama before 0.6.4): then nothing is refused up front.
+    capabilities: frozenset[str] | None
+
+    def lacks(self, capability: str) -> bool:
+        return self.capabilities is not None and capability not in self.capabilities
 
 
-def chat_payload(
-    *,
-    model: str,
-    messages: Sequence[ChatMessage],
-    tools: Sequence[dict],
-    think: bool,
-    options: Mapping | None,
-    stream: bool,
-) -> dict:
-    payload: dict = {"model": model, "messages": [message_payload(m) for m in messages], "stream": stream}
-    if tools:
-        payload["tools"] = list(tools)
-    if think:
-        payload["think"] = True
-    if options:
-        payload["options"] = dict(options)
-    return payload
-
-
-def _chunk(part: ChatResponse) -> LLMChunk:
-    message = part.message
-    calls = ()
-    if message.tool_calls:
-        calls = tuple(
-            ToolCall(
-                id=f"call_{uuid.uuid4().hex[:12]}", name=c.function.name, arguments=dict(c.function.arguments or {})
-            )
-            for c in message.tool_calls
-        )
-    return LLMChunk(
-        content=message.content or "",
-        thinking=message.thinking or "",
-        tool_calls=calls,
-        done=bool(part.done),
-        prompt_eval_count=part.prompt_eval_count,
-        eval_count=part.eval_count,
+def model_info_from_show(body: Mapping) -> ModelInfo:
+    info = body.get("model_info") or body.get("modelinfo") or {}
+    lengths = [v for k, v in info.items() if k.endswith(".context_length") and isinstance(v, int)]
+    capabilities = body.get("capabilities")
+    return ModelInfo(
+        context_length=lengths[0] if lengths else None,
+        capabilities=frozenset(capabilities) if isinstance(capabilities, list) else None,
     )
 
 
+class _Client(ollama.AsyncClient):
+    async def chat_parts(self, payload: dict) -> AsyncIterator[dict]:
+        return await self._request(dict, "POST", "/api/chat", json=payload, stream=True)
+
+    async def chat_whole(self, payload: dict) -> dict:
+        return await self._request(dict, "POST", "/api/chat", json=payload, stream=False)
+
+    async def show_raw(self, model: str) -> dict:
+        return (await self._request_raw("POST", "/api/show", json={"model": model})).json()
+
+
 class OllamaLLM:
-    def __init__(self, *, host: str, connect_timeout: float, read_timeout: float) -> None:
+    def __init__(
+        self,
+        *,
+        host: str,
+        connect_timeout: float,
+        read_timeout: float,
+        first_byte_timeout: float | None = None,
+        keep_alive: str | None = None,
+        context_for_model: Callable[[str, int | None], int] | None = None,
+    ) -> None:
         self.host = host
-        self._timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
-        self._clients: dict[int, _Client] = {}
-        self._context_lengths: dict[str, int | None] = {}
+        self.read_timeout = read_timeout
+        self.first_byte_timeout = first_byte_timeout or read_timeout
+        self.keep_alive = keep_alive
+        # The model's num_ctx given its trained length; the same for every call so nothing reloads.
+        self._context_for_model = context_for_model or (
+            lambda _model, trained: context_budget(explicit=None, default=DEFAULT_CONTEXT_TOKENS, trained=trained)
+        )
+        # httpx's own read limit is only a backstop: the two limits above are enforced per part.
+        self._timeout = httpx.Timeout(max(read_timeout, self.first_byte_timeout) + 5, connect=connect_timeout)
+        self._clients: dict[asyncio.AbstractEventLoop, _Client] = {}
+        self._models: dict[str, ModelInfo] = {}
 
     def _client(self) -> _Client:
         # httpx clients belong to one event loop; tests and the in-process runner may use several over time.
-        loop_id = id(asyncio.get_running_loop())
-        client = self._clients.get(loop_id)
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
         if client is None:
-            self._clients = {loop_id: _Client(host=self.host, timeout=self._timeout)}
-            client = self._clients[loop_id]
+            self._clients = {loop: _Client(host=self.host, timeout=self._timeout)}
+            client = self._clients[loop]
         return client
+
+    # --- What the server says of a model ----------------------------------------------------------------
+
+    async def model_info(self, model: str) -> ModelInfo:
+        """Context length and capabilities from /api/show, asked once per model."""
+        if model not in self._models:
+            try:
+                body = await self._client().show_raw(model)
+            except Exception as exc:
+                raise self._explain(exc, model) from exc
+            self._models[model] = model_info_from_show(body)
+        return self._models[model]
+
+    async def context_length(self, model: str) -> int | None:
+        return (await self.model_info(model)).context_length
+
+    async def num_ctx_for(self, model: str) -> int:
+        return self._context_for_model(model, await self.context_length(model))
+
+    # --- Calls ------------------------------------------------------------------------------------------
+
+    async def _request(self, *, model, messages, tools, think: bool, options, stream: bool = True) -> dict:
+        info = await self.model_info(model)
+        if tools and info.lacks("tools"):
+            raise LLMError(
+                f"Model {model!r} cannot call tools (Ollama lists its capabilities as: "
+                f"{', '.join(sorted(info.capabilities or ())) or 'none'}). Choose a model with tool support for "
+                "this profile, or remove its enabled_tools."
+            )
+        return chat_payload(
+            model=model,
+            messages=messages,
+            tools=tools,
+            think=None if info.lacks("thinking") else think,
+            options={**(options or {}), "num_ctx": await self.num_ctx_for(model)},
+            keep_alive=self.keep_alive,
+            stream=stream,
+        )
+
+    async def _parts(self, payload: dict, model: str) -> AsyncIterator[dict]:
+        """The stream's parts, the first within the first-byte limit and each next within the silence limit."""
+        stream = await self._client().chat_parts(payload)
+        limit, first = self.first_byte_timeout, True
+        async with aclosing(stream):
+            while True:
+                try:
+                    async with asyncio.timeout(limit):  # in this task: the stream's context must not change tasks
+                        part = await anext(stream)
+                except StopAsyncIteration:
+                    return
+                except TimeoutError:
+                    raise self._timed_out(model, first=first) from None
+                yield part
+                limit, first = self.read_timeout, False
 
     async def chat(
         self,
@@ -104,32 +152,46 @@ class OllamaLLM:
         think: bool = False,
         options: Mapping | None = None,
     ) -> AsyncIterator[LLMChunk]:
-        payload = chat_payload(model=model, messages=messages, tools=tools, think=think, options=options, stream=True)
         try:
-            async for part in await self._client().chat_stream(payload):
-                yield _chunk(part)
+            payload = await self._request(model=model, messages=messages, tools=tools, think=think, options=options)
+            async for part in self._parts(payload, model):
+                yield chunk_from_part(part)
         except Exception as exc:
             raise self._explain(exc, model) from exc
 
-    async def complete(self, *, model: str, messages: Sequence[ChatMessage], options: Mapping | None = None) -> str:
-        """One whole, unstreamed answer (summaries, names, planning phases)."""
-        payload = chat_payload(model=model, messages=messages, tools=(), think=False, options=options, stream=False)
+    async def complete(
+        self, *, model: str, messages: Sequence[ChatMessage], options: Mapping | None = None, think: bool = False
+    ) -> Completion:
+        """One whole, unstreamed answer: all of it must arrive within the first-byte limit."""
         try:
-            return (await self._client().chat_once(payload)).message.content or ""
-        except Exception as exc:
-            raise self._explain(exc, model) from exc
-
-    async def context_length(self, model: str) -> int | None:
-        if model not in self._context_lengths:
+            payload = await self._request(
+                model=model, messages=messages, tools=(), think=think, options=options, stream=False
+            )
             try:
-                info = (await self._client().show(model)).modelinfo or {}
-            except Exception as exc:
-                raise self._explain(exc, model) from exc
-            lengths = [v for k, v in info.items() if k.endswith(".context_length") and isinstance(v, int)]
-            self._context_lengths[model] = lengths[0] if lengths else None
-        return self._context_lengths[model]
+                async with asyncio.timeout(self.first_byte_timeout):
+                    answer = chunk_from_part(await self._client().chat_whole(payload))
+            except TimeoutError:
+                raise self._timed_out(model, first=True) from None
+        except Exception as exc:
+            raise self._explain(exc, model) from exc
+        return Completion(text=answer.content, truncated=answer.done_reason == "length")
+
+    # --- Errors in words a user can act on --------------------------------------------------------------
+
+    def _timed_out(self, model: str, *, first: bool) -> LLMError:
+        if first:
+            return LLMError(
+                f"Ollama at {self.host} did not start answering for model {model!r} within "
+                f"{self.first_byte_timeout:g} s (NAVI_OLLAMA_FIRST_BYTE_TIMEOUT): the model may still be loading, "
+                "or other requests are queued ahead of it (OLLAMA_NUM_PARALLEL)"
+            )
+        return LLMError(
+            f"Ollama at {self.host} sent nothing for {self.read_timeout:g} s mid-answer (NAVI_OLLAMA_READ_TIMEOUT)"
+        )
 
     def _explain(self, exc: Exception, model: str) -> Exception:
+        if isinstance(exc, LLMError | asyncio.CancelledError):
+            return exc
         if isinstance(exc, ollama.ResponseError):
             if exc.status_code == 404:
                 return LLMError(
@@ -140,13 +202,9 @@ class OllamaLLM:
         if isinstance(exc, ConnectionError | httpx.ConnectError | httpx.ConnectTimeout):
             return LLMError(f"Ollama is unreachable at {self.host}: is it running? (OLLAMA_HOST)")
         if isinstance(exc, httpx.ReadTimeout):
-            return LLMError(
-                f"Ollama at {self.host} sent nothing for {self._timeout.read:g} s (NAVI_OLLAMA_READ_TIMEOUT)"
-            )
+            return self._timed_out(model, first=False)
         if isinstance(exc, httpx.HTTPError):
             return LLMError(f"The connection to Ollama at {self.host} failed: {type(exc).__name__}: {exc}")
-        if isinstance(exc, LLMError | asyncio.CancelledError):
-            return exc
         return LLMError(f"Unexpected reply from Ollama at {self.host}: {type(exc).__name__}: {exc}")
 
 
@@ -158,9 +216,14 @@ def default_llm() -> OllamaLLM:
     if _default is None:
         from django.conf import settings
 
+        from agents_app.model_context import num_ctx_for_model
+
         _default = OllamaLLM(
             host=settings.OLLAMA_HOST,
             connect_timeout=settings.NAVI_OLLAMA_CONNECT_TIMEOUT,
             read_timeout=settings.NAVI_OLLAMA_READ_TIMEOUT,
+            first_byte_timeout=settings.NAVI_OLLAMA_FIRST_BYTE_TIMEOUT,
+            keep_alive=settings.NAVI_OLLAMA_KEEP_ALIVE,
+            context_for_model=num_ctx_for_model,
         )
     return _default

@@ -6,7 +6,7 @@ A file that does not parse, or names an unknown tool, is reported by name and le
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 _FIELDS = {
     "id", "name", "description", "llm_backend", "model", "enabled_tools", "system_prompt", "planning_enabled",
-    "is_admin_only", "think", "max_context_tokens", "max_iterations", "options",
+    "is_admin_only", "think", "think_in_side_calls", "max_context_tokens", "max_iterations", "options",
 }  # fmt: skip
 
 
@@ -33,6 +33,7 @@ class Profile:
     planning_enabled: bool = False
     is_admin_only: bool = False
     think: bool = False
+    think_in_side_calls: bool = False
     max_context_tokens: int | None = None
     max_iterations: int = 20
     options: dict = field(default_factory=dict)
@@ -48,7 +49,9 @@ class Profile:
             options=self.options,
             max_iterations=self.max_iterations,
             max_context_tokens=self.max_context_tokens,
+            default_context_tokens=_default_context_tokens(),
             planning_enabled=self.planning_enabled,
+            think_in_side_calls=self.think_in_side_calls,
         )
 
     def summary(self) -> dict:
@@ -60,6 +63,12 @@ class Profile:
             "llm_backend": self.llm_backend,
             "model": self.model,
         }
+
+
+def _default_context_tokens() -> int:
+    from django.conf import settings
+
+    return settings.NAVI_DEFAULT_CONTEXT_TOKENS
 
 
 class ProfileError(ValueError):
@@ -111,6 +120,7 @@ def parse_profile(path: Path, known_tools: set[str]) -> Profile:
         planning_enabled=bool(_expect(data, "planning_enabled", bool, False)),
         is_admin_only=bool(_expect(data, "is_admin_only", bool, False)),
         think=bool(_expect(data, "think", bool, False)),
+        think_in_side_calls=bool(_expect(data, "think_in_side_calls", bool, False)),
         max_context_tokens=_expect(data, "max_context_tokens", int),
         max_iterations=_expect(data, "max_iterations", int, 20) or 20,
         options=_expect(data, "options", dict, {}) or {},
@@ -153,13 +163,38 @@ def reset_profile_catalog() -> None:
     _catalog = None
 
 
+def _availability(profile_ids=None) -> dict[str, bool]:
+    """The operators' `is_admin_only` overrides (agents_app.models.ProfileAvailability), read fresh every time:
+    one small query, so a change made through any process holds at once in all of them."""
+    from agents_app.models import ProfileAvailability
+
+    rows = ProfileAvailability.objects.all()
+    if profile_ids is not None:
+        rows = rows.filter(profile_id__in=profile_ids)
+    return dict(rows.values_list("profile_id", "is_admin_only"))
+
+
+def _with_override(profile: Profile, overrides: dict[str, bool]) -> Profile:
+    value = overrides.get(profile.id)
+    return profile if value is None or value == profile.is_admin_only else replace(profile, is_admin_only=value)
+
+
+def profiles_all() -> list[Profile]:
+    """Every profile, admin-only ones included, with the operators' availability overrides applied."""
+    overrides = _availability()
+    return [_with_override(p, overrides) for p in profile_catalog().values()]
+
+
 def profile_get(profile_id: str) -> Profile | None:
-    return profile_catalog().get(profile_id)
+    """The profile with its availability override applied (its file's `is_admin_only` unless overridden)."""
+    profile = profile_catalog().get(profile_id)
+    return None if profile is None else _with_override(profile, _availability([profile.id]))
 
 
 def user_may_use(profile: Profile, user) -> bool:
+    """Precondition: `profile` comes from profile_get / profiles_all / profiles_for_user (override applied)."""
     return not profile.is_admin_only or user.has_navi_permission("navi.profiles.manage")
 
 
 def profiles_for_user(user) -> list[Profile]:
-    return [p for p in profile_catalog().values() if user_may_use(p, user)]
+    return [p for p in profiles_all() if user_may_use(p, user)]

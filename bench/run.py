@@ -54,7 +54,10 @@ async def direct_first_token(url: str, samples: int) -> list[float]:
     for _ in range(samples):
         started = time.perf_counter()
         stream = await client.chat(
-            model=MODEL, messages=[{"role": "user", "content": "hi " + script({"content": "Hello there"})}], stream=True
+            model=MODEL,
+            messages=[{"role": "user", "content": "hi " + script({"content": "Hello there"})}],
+            stream=True,
+            think=True,  # as the benchmark's profile asks (secretary: think: true), so both read the same stream
         )
         async for part in stream:
             if part.message.content:
@@ -68,7 +71,7 @@ async def direct_first_token(url: str, samples: int) -> list[float]:
 async def direct_rate(url: str, tokens: int) -> float:
     client = ollama.AsyncClient(host=url, timeout=60)
     stream = await client.chat(
-        model=MODEL, messages=[{"role": "user", "content": script({"tokens": tokens})}], stream=True
+        model=MODEL, messages=[{"role": "user", "content": script({"tokens": tokens})}], stream=True, think=True
     )
     count, first = 0, None
     async for part in stream:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 from django.conf import settings
 
@@ -31,12 +32,23 @@ SCOPE_KEY = "navi.body_file"
 DRAIN_SECONDS = 10.0
 
 
-def body_limit() -> int:
+# Only uploads and messages (which may carry images) take bodies up to the upload limit; every other endpoint
+# takes JSON of Django's DATA_UPLOAD_MAX_MEMORY_SIZE, so nobody can spool 200 MB to disk before being told 401.
+_LARGE_BODY_PATH = re.compile(rb"^/sessions/[^/?]+/(files|messages)(\?|$)")
+SMALL_BODY_LIMIT = 2_621_440
+
+
+def body_limit(path: bytes = b"") -> int:
+    if path and not _LARGE_BODY_PATH.match(path):
+        return SMALL_BODY_LIMIT
     return int(settings.NAVI_MAX_UPLOAD_MB) * 1024 * 1024 + BODY_OVERHEAD
 
 
-def too_large_body() -> bytes:
-    message = f"The upload exceeds the {settings.NAVI_MAX_UPLOAD_MB} MB limit"
+def too_large_body(path: bytes = b"") -> bytes:
+    if body_limit(path) == SMALL_BODY_LIMIT:
+        message = f"The request body exceeds {SMALL_BODY_LIMIT // 1024 // 1024:.1f} MB"
+    else:
+        message = f"The upload exceeds the {settings.NAVI_MAX_UPLOAD_MB} MB limit"
     return json.dumps({"detail": message, "error": message}).encode()
 
 
@@ -70,13 +82,18 @@ def _reject(request) -> None:
         request.content.close()  # a temporary file: the partial body is removed with it
     request.content = _Discard()
     request.requestHeaders.removeHeader(b"Expect")  # no `100 Continue` after the answer
-    body = too_large_body()
+    body = too_large_body(_request_path(request))
     request.channel.transport.write(
         b"HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\nConnection: close\r\n"
         + f"Content-Length: {len(body)}\r\nX-Content-Type-Options: nosniff\r\n\r\n".encode()
         + body
     )
     request._navi_close_later = reactor.callLater(DRAIN_SECONDS, request.channel.loseConnection)
+
+
+def _request_path(request) -> bytes:
+    # The request line is parsed before the headers, but Twisted sets `request.path` only once the body is in.
+    return getattr(request.channel, "_path", b"") or b""
 
 
 def install() -> None:
@@ -101,14 +118,14 @@ def install() -> None:
 
     def gotLength(self, length):
         super(request_class, self).gotLength(length)
-        if length is not None and length > body_limit():
+        if length is not None and length > body_limit(_request_path(self)):
             _reject(self)
 
     def handleContentChunk(self, data):
         if self._navi_rejected:
             return
         self._navi_received += len(data)
-        if self._navi_received > body_limit():
+        if self._navi_received > body_limit(_request_path(self)):
             _reject(self)
             return
         self.content.write(data)
@@ -150,8 +167,9 @@ class FeedsBodyFromFile:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         length = dict(scope.get("headers") or []).get(b"content-length", b"")
-        if length.isdigit() and int(length) > body_limit():
-            body = too_large_body()
+        path = scope.get("path", "").encode("utf-8", "replace")
+        if length.isdigit() and int(length) > body_limit(path):
+            body = too_large_body(path)
             headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
             await send({"type": "http.response.start", "status": 413, "headers": headers})
             await send({"type": "http.response.body", "body": body})

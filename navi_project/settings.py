@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
+    "drf_spectacular",  # the OpenAPI schema at /api/schema (navi_project/openapi.py)
+    "drf_spectacular_sidecar",  # Swagger UI's files, served by Navi itself at /api/docs
     "accounts_app",
     "sessions_app",
     "agents_app",
@@ -154,6 +156,14 @@ OLLAMA_HOST = config.url(env, "OLLAMA_HOST", "http://localhost:11434", ("http", 
 NAVI_OLLAMA_CONNECT_TIMEOUT = config.positive_number(env, "NAVI_OLLAMA_CONNECT_TIMEOUT", 5)
 # Longest silence tolerated inside one model response (loading a large model counts).
 NAVI_OLLAMA_READ_TIMEOUT = config.positive_number(env, "NAVI_OLLAMA_READ_TIMEOUT", 300)
+# Longest wait for a response's first part: time queued behind other requests and loading the model count.
+NAVI_OLLAMA_FIRST_BYTE_TIMEOUT = config.positive_number(env, "NAVI_OLLAMA_FIRST_BYTE_TIMEOUT", 600)
+# How long Ollama keeps the model loaded after a call (an Ollama duration: 30m, 1h, -1 for ever, 0 unloads).
+NAVI_OLLAMA_KEEP_ALIVE = config.matching(
+    env, "NAVI_OLLAMA_KEEP_ALIVE", "30m", r"-1|0|\d+(\.\d+)?(ms|s|m|h)", "an Ollama duration like 30m, 2h, 0 or -1"
+)
+# Context budget of profiles that set no max_context_tokens (capped by the model's own context length).
+NAVI_DEFAULT_CONTEXT_TOKENS = config.positive_number(env, "NAVI_DEFAULT_CONTEXT_TOKENS", 32768, integer=True)
 
 # --- Auth (CONTRACT section 5; docs/auth.md) -----------------------------------------------------------------
 NAVI_AUTH_MODE = config.choice(env, "NAVI_AUTH_MODE", "local", ("local", "oauth"))
@@ -174,6 +184,7 @@ GNEXUS_AUTH_USERINFO_URL = config.url(
 GNEXUS_AUTH_SCOPE = env.str("GNEXUS_AUTH_SCOPE", default="openid profile email")
 NAVI_AUTH_SESSION_DAYS = config.positive_number(env, "NAVI_AUTH_SESSION_DAYS", 30)
 NAVI_PUBLIC_URL = config.public_url(env, "NAVI_PUBLIC_URL", "http://localhost:8000")
+NAVI_PUBLIC_URL_SET = bool(env.str("NAVI_PUBLIC_URL", default=""))
 NAVI_ANDROID_PACKAGE = config.matching(
     env,
     "NAVI_ANDROID_PACKAGE",
@@ -201,6 +212,29 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "navi_project.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_SCHEMA_CLASS": "navi_project.openapi.NaviAutoSchema",
+}
+# /api/schema and /api/docs (docs/admin.md): every endpoint, plain views included; sign-in needed like anywhere.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Navi API",
+    "DESCRIPTION": (
+        "A self-hosted AI agent server. In auth mode `local` every request acts as the owner and needs no "
+        "credentials; in mode `oauth` send the auth session as the `navi_auth_session` cookie or as a bearer "
+        'token. Errors answer `{"detail": ..., "error": ...}`. The WebSocket `/ws/sessions/{session_id}` '
+        "is described in the API reference, not here."
+    ),
+    "VERSION": "2",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "UserRoleEnum": "accounts_app.models.Role.choices",
+        "MessageRoleEnum": "sessions_app.models.Role.choices",
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No validator badge: Swagger UI would load it from validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # --- Static files and the web client -------------------------------------------------------------------------

@@ -3,8 +3,17 @@ from django.urls import path
 
 from accounts_app.apis import LogoutApi, MeApi, gnexus_auth_webhook
 from accounts_app.auth_views import auth_callback, auth_login, auth_mobile_done
+from admin_app.apis import (
+    AdminMemoryListApi,
+    AdminProfileAvailabilityApi,
+    AdminProfileListApi,
+    AdminSessionListApi,
+    AdminUserListApi,
+    AdminUserRoleApi,
+)
 from agents_app.apis import ProfileListApi, SessionContextApi, ToolListApi
 from navi_project import views
+from navi_project.schema_views import ApiDocsView, ApiSchemaView
 from sessions_app.apis import SessionDetailApi, SessionListCreateApi, SessionPinApi, SessionStopApi
 from sessions_app.file_apis import session_file_download, session_files_upload
 from sessions_app.long_apis import SessionPlanningApi, session_generate_name
@@ -33,7 +42,17 @@ urlpatterns = [
     path("sessions/<str:session_id>/messages", session_messages),
     path("sessions/<str:session_id>/files", session_files_upload),
     path("sessions/<str:session_id>/files/<path:filename>", session_file_download),
+    path("admin/sessions", AdminSessionListApi.as_view()),
+    path("admin/users", AdminUserListApi.as_view()),
+    path("admin/users/<str:user_id>/role", AdminUserRoleApi.as_view()),
+    path("admin/memory", AdminMemoryListApi.as_view()),
+    path("admin/profiles", AdminProfileListApi.as_view()),
+    path("admin/profiles/<str:profile_id>/availability", AdminProfileAvailabilityApi.as_view()),
+    path("api/schema", ApiSchemaView.as_view(), name="api-schema"),
+    path("api/docs", ApiDocsView.as_view()),
 ]
 
+handler400 = "navi_project.views.bad_request"
+handler403 = "navi_project.views.forbidden"
 handler404 = "navi_project.views.not_found"
 handler500 = "navi_project.views.server_error"

@@ -10,20 +10,48 @@ from django.contrib.staticfiles import finders
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_safe
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import serializers
 
 from navi_project.errors import error_body
+from navi_project.openapi import ErrorSerializer, html_response, plain_operation
 
 
+@plain_operation(
+    "get",
+    public=True,
+    operation_id="web_client",
+    summary="The web client (it offers sign-in when there is no auth session)",
+    responses=html_response("The web client's page"),
+)
 @require_GET
 def index(request):
     # The client asks /auth/me either way; the mode tells it whether a sign-out button means anything.
     return render(request, "index.html", {"auth_mode": settings.NAVI_AUTH_MODE})
 
 
+@plain_operation(
+    "get",
+    public=True,
+    operation_id="health",
+    summary="The server answers",
+    responses=inline_serializer("Health", {"status": serializers.ChoiceField(choices=("ok",))}),
+)
 def health(request):
     return JsonResponse({"status": "ok"})
 
 
+@plain_operation(
+    "get",
+    public=True,
+    operation_id="static_file",
+    summary="A file of the web client (or of /api/docs), served by Navi itself, never cached",
+    responses={
+        (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file"),
+        404: OpenApiResponse(ErrorSerializer, description="No such file"),
+    },
+)
 @require_safe
 def static_file(request, path: str):
     """The client's files, served by the app itself (no separate web server needed), never cached."""
@@ -47,3 +75,12 @@ def not_found(request, exception=None):
 
 def server_error(request):
     return JsonResponse(error_body("Internal server error"), status=500)
+
+
+def bad_request(request, exception=None):
+    # Also for a Host outside ALLOWED_HOSTS (DNS rebinding) and over-large form data: JSON, never Django's page.
+    return JsonResponse(error_body("Bad request"), status=400)
+
+
+def forbidden(request, exception=None):
+    return JsonResponse(error_body("Forbidden"), status=403)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from sessions_app import presenters, selectors
+from sessions_app import presenters, schemas, selectors
 from sessions_app.services.runs import run_request_stop
 from sessions_app.services.sessions import session_create, session_delete, session_set_pinned
 
@@ -15,10 +16,21 @@ class SessionListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         profile_id = serializers.CharField(max_length=100)
 
+    @extend_schema(
+        operation_id="sessions_list",
+        summary="The user's sessions, pinned first, then most recently active",
+        responses=schemas.SessionSummarySerializer(many=True),
+    )
     def get(self, request):
         sessions = selectors.session_list_for_user(user=request.user)
         return Response([presenters.session_summary(s) for s in sessions])
 
+    @extend_schema(
+        operation_id="sessions_create",
+        summary="Start a session with a profile (404 for a profile the user may not use)",
+        request=InputSerializer,
+        responses={201: schemas.SessionCreatedSerializer},
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -35,11 +47,21 @@ class SessionListCreateApi(APIView):
 
 
 class SessionDetailApi(APIView):
+    @extend_schema(
+        operation_id="sessions_get",
+        summary="A session with its display history",
+        responses=schemas.SessionDetailSerializer,
+    )
     def get(self, request, session_id):
         session = selectors.session_get_for_user(user=request.user, session_id=session_id)
         messages = selectors.session_display_messages(session=session)
         return Response(presenters.session_detail(session, messages))
 
+    @extend_schema(
+        operation_id="sessions_delete",
+        summary="Delete a session, its run stopped and its files gone",
+        responses={204: None},
+    )
     def delete(self, request, session_id):
         session_delete(user=request.user, session_id=session_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -49,6 +71,12 @@ class SessionPinApi(APIView):
     class InputSerializer(serializers.Serializer):
         pinned = serializers.BooleanField()
 
+    @extend_schema(
+        operation_id="sessions_pin",
+        summary="Pin or unpin a session",
+        request=InputSerializer,
+        responses=schemas.SessionPinnedSerializer,
+    )
     def patch(self, request, session_id):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -57,6 +85,12 @@ class SessionPinApi(APIView):
 
 
 class SessionStopApi(APIView):
+    @extend_schema(
+        operation_id="sessions_stop",
+        summary="Stop the session's run, wherever it runs",
+        request=None,
+        responses=schemas.StopSerializer,
+    )
     def post(self, request, session_id):
         if run_request_stop(user=request.user, session_id=session_id):
             return Response({"ok": True})

@@ -14,7 +14,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from accounts_app.auth_sessions import auth_session_group
+from accounts_app.auth_sessions import auth_session_group, auth_session_still_live
 from navi_project.errors import ApplicationError
 from sessions_app.inputs import parse_user_message
 from sessions_app.runlog import LogEntry, run_log, session_group
@@ -52,8 +52,19 @@ def _check_run_alive(session_id) -> None:
         run_fail_if_stale(run=run)
 
 
+class SignInEnded(Exception):
+    """The socket's auth session ended since the handshake."""
+
+
 @database_sync_to_async
-def _submit(user, session_id, data) -> str:
+def _still_signed_in(auth_session_id) -> bool:
+    return auth_session_id is None or auth_session_still_live(auth_session_id=auth_session_id)
+
+
+@database_sync_to_async
+def _submit(user, session_id, data, auth_session_id) -> str:
+    if auth_session_id is not None and not auth_session_still_live(auth_session_id=auth_session_id):
+        raise SignInEnded
     return str(
         message_submit(user=user, session_id=session_id, message=parse_user_message(data, session_id=session_id)).id
     )
@@ -66,6 +77,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
         self.replayed = False
         self.last_sent = time.monotonic()
         self.heartbeat_task = None
+        self.auth_session_id = None
         user = self.scope.get("user")
         await self.accept()  # accept first: close codes before accept never reach the client
         if user is None:
@@ -77,9 +89,14 @@ class SessionConsumer(AsyncWebsocketConsumer):
         self.session_id = str(session.id)
         self.group = session_group(self.session_id)
         caller = self.scope.get("caller")
-        self.auth_group = auth_session_group(caller.auth_session_id) if caller and caller.auth_session_id else None
+        self.auth_session_id = caller.auth_session_id if caller else None
+        self.auth_group = auth_session_group(self.auth_session_id) if self.auth_session_id else None
         if self.auth_group:
             await self.channel_layer.group_add(self.auth_group, self.channel_name)
+            # The session may have ended between the handshake's check and joining the group (whose broadcast
+            # this socket would then have missed): look again now that it would hear one.
+            if not await _still_signed_in(self.auth_session_id):
+                return await self.close(code=CLOSE_UNAUTHENTICATED)
         # Join before reading the log: an event appended meanwhile then arrives live and is de-duplicated.
         await self.channel_layer.group_add(self.group, self.channel_name)
         run_id = await _active_run_id(self.session_id)
@@ -110,7 +127,9 @@ class SessionConsumer(AsyncWebsocketConsumer):
             kind = data.get("type") if isinstance(data, dict) else None
             return await self._send_error(f'Unknown message type {kind!r}: send {{"type": "message", ...}}')
         try:
-            run_id = await _submit(self.user, self.session_id, data)
+            run_id = await _submit(self.user, self.session_id, data, self.auth_session_id)
+        except SignInEnded:
+            return await self.close(code=CLOSE_UNAUTHENTICATED)
         except ApplicationError as exc:
             return await self._send_error(exc.message)
         if self.run_id != run_id:
@@ -184,3 +203,11 @@ class SessionConsumer(AsyncWebsocketConsumer):
             await self._send_text(_event("heartbeat"))
             # A silent run may have lost its runner: failing it here unblocks this client.
             await _check_run_alive(self.session_id)
+
+
+class UnknownPathConsumer(AsyncWebsocketConsumer):
+    """Any other WebSocket path: closed with 4004, as a route that does not exist (not a 500 and a traceback)."""
+
+    async def connect(self):
+        await self.accept()
+        await self.close(code=CLOSE_NOT_FOUND)

@@ -11,10 +11,13 @@ from django.core.files.uploadhandler import FileUploadHandler, StopFutureHandler
 from django.http import FileResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse
 
 from accounts_app.auth import user_required
 from navi_project.errors import ApplicationError, error_body, error_response
-from sessions_app import files
+from navi_project.openapi import ErrorSerializer, plain_operation
+from sessions_app import files, schemas
 from sessions_app.selectors import session_get_for_user
 from sessions_app.services.sessions import session_touch
 
@@ -105,6 +108,17 @@ def _upload(request, session_id) -> dict:
     return stored.as_dict()
 
 
+@plain_operation(
+    "post",
+    operation_id="sessions_files_upload",
+    summary="Upload a file to the session's folder (streamed to storage, never held in memory whole)",
+    request={"multipart/form-data": schemas.UploadSerializer},
+    responses={
+        201: schemas.StoredFileSerializer,
+        400: OpenApiResponse(ErrorSerializer, description="A blocked file type, or no `file` field"),
+        413: OpenApiResponse(ErrorSerializer, description="Past NAVI_MAX_UPLOAD_MB"),
+    },
+)
 @csrf_exempt
 def session_files_upload(request, session_id):
     if request.method != "POST":
@@ -115,6 +129,15 @@ def session_files_upload(request, session_id):
         return error_response(exc)
 
 
+@plain_operation(
+    "get",
+    operation_id="sessions_files_download",
+    summary="A file of the session: images, PDFs and plain text inline, anything else as an attachment",
+    responses={
+        (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file"),
+        403: OpenApiResponse(ErrorSerializer, description="The name escapes the session's folder"),
+    },
+)
 def session_file_download(request, session_id, filename):
     if request.method not in ("GET", "HEAD"):
         return JsonResponse(error_body("Use GET"), status=405)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from asgiref.sync import sync_to_async
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts_app.auth import user_required
 from navi_project.errors import ApplicationError, error_body, error_response
-from sessions_app import presenters
+from navi_project.openapi import ErrorSerializer, plain_operation
+from sessions_app import presenters, schemas
 from sessions_app.selectors import session_get_for_user
 from sessions_app.services.naming import (
     NAMING_INSTRUCTIONS,
@@ -25,6 +27,7 @@ from sessions_app.services.planning_logs import planning_log_list
 class SessionPlanningApi(APIView):
     """GET /sessions/{id}/planning: one entry per planning run, with the output of each phase."""
 
+    @extend_schema(operation_id="sessions_planning", responses=schemas.PlanningSerializer)
     def get(self, request, session_id):
         session = session_get_for_user(user=request.user, session_id=session_id)
         logs = [
@@ -54,7 +57,8 @@ async def _ask_model(ask: NamingRequest) -> str:
         ChatMessage(role="user", content=ask.transcript),
     ]
     try:
-        return await default_llm().complete(model=ask.model, messages=messages, options=ask.options)
+        answer = await default_llm().complete(model=ask.model, messages=messages, options=ask.options, think=False)
+        return answer.text
     except LLMError as exc:
         raise ApplicationError(f"The name could not be generated: {exc}", 502) from None
 
@@ -63,6 +67,16 @@ def _prepare(request, session_id):
     return session_naming_prepare(user=user_required(request), session_id=session_id)
 
 
+@plain_operation(
+    "post",
+    operation_id="sessions_generate_name",
+    summary="Name the session from its first messages (its name if it has one already)",
+    request=None,
+    responses={
+        200: schemas.GeneratedNameSerializer,
+        502: OpenApiResponse(ErrorSerializer, description="The model could not be reached or failed"),
+    },
+)
 @csrf_exempt
 async def session_generate_name(request, session_id):
     """POST /sessions/{id}/generate-name. Async, so waiting for the model holds no thread."""

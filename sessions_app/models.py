@@ -49,6 +49,7 @@ class Message(models.Model):
     elapsed_seconds = models.FloatField(null=True, blank=True)
     tool_call_count = models.PositiveIntegerField(null=True, blank=True)
     token_count = models.PositiveIntegerField(null=True, blank=True)
+    truncated = models.BooleanField(default=False)  # the model was cut off at its token limit
     in_display = models.BooleanField(default=True)
     in_context = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sessions_app.models import Message, Session
+from django.conf import settings
 
-DEFAULT_CONTEXT_TOKENS = 65536
+from sessions_app.models import Message, Session
 
 
 def iso(value) -> str | None:
@@ -24,7 +24,7 @@ def message_dict(message: Message) -> dict:
         body["name"] = message.name
     if message.thinking:
         body["thinking"] = message.thinking
-    for flag in ("is_plan", "is_compression", "is_summary"):
+    for flag in ("is_plan", "is_compression", "is_summary", "truncated"):
         if getattr(message, flag):
             body[flag] = True
     body["created_at"] = iso(message.created_at)
@@ -35,7 +35,7 @@ def message_dict(message: Message) -> dict:
 
 
 def session_max_context(session: Session) -> int:
-    return session.max_context_tokens or DEFAULT_CONTEXT_TOKENS
+    return session.max_context_tokens or settings.NAVI_DEFAULT_CONTEXT_TOKENS
 
 
 def session_summary(session: Session) -> dict:

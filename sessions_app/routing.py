@@ -1,5 +1,8 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from sessions_app.consumers import SessionConsumer
+from sessions_app.consumers import SessionConsumer, UnknownPathConsumer
 
-websocket_urlpatterns = [path("ws/sessions/<str:session_id>", SessionConsumer.as_asgi())]
+websocket_urlpatterns = [
+    path("ws/sessions/<str:session_id>", SessionConsumer.as_asgi()),
+    re_path(r"", UnknownPathConsumer.as_asgi()),
+]

@@ -12,10 +12,13 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import OpenApiResponse
 
 from accounts_app.auth import user_required
 from navi_project.errors import ApplicationError, error_body, error_response
 from navi_project.json_body import json_body
+from navi_project.openapi import ErrorSerializer, plain_operation
+from sessions_app import schemas
 from sessions_app.inputs import parse_user_message
 from sessions_app.models import Message, Role, Run, RunStatus
 from sessions_app.selectors import session_get_for_user
@@ -39,6 +42,19 @@ def _outcome(run_id) -> dict | None:
     return {"status": run.status, "error": run.error, "content": (answer.content or "") if answer else ""}
 
 
+@plain_operation(
+    "post",
+    json_only=True,
+    operation_id="sessions_message_send",
+    summary="Send a message and wait for the answer (the WebSocket's run path, answered when the run ends)",
+    request=schemas.UserMessageSerializer,
+    responses={
+        200: schemas.ReplySerializer,
+        409: OpenApiResponse(ErrorSerializer, description="A run is going on in this session"),
+        500: OpenApiResponse(ErrorSerializer, description="The run failed: the message says what failed"),
+        504: OpenApiResponse(ErrorSerializer, description="Still running after NAVI_SYNC_RUN_TIMEOUT"),
+    },
+)
 @csrf_exempt
 async def session_messages(request, session_id):
     if request.method != "POST":

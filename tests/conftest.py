@@ -57,10 +57,13 @@ def fake_ollama(fake_ollama_server, settings):
     fake_ollama_server.reset()
     settings.OLLAMA_HOST = fake_ollama_server.url
     from agents_app import ollama
+    from agents_app.profile_warnings import reset_profile_warnings
 
     ollama._default = None
+    reset_profile_warnings()
     yield fake_ollama_server
     ollama._default = None
+    reset_profile_warnings()
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from agents_app.engine.agent import (
     RunItem,
     RunServices,
 )
-from agents_app.engine.llm import LLM, LLMChunk, LLMError
+from agents_app.engine.llm import LLM, Completion, LLMChunk, LLMError
 from agents_app.engine.loop import run_agent
 from agents_app.engine.messages import ChatMessage, ToolCall
 from agents_app.engine.stop import Stopped, StopSignal
@@ -22,6 +22,7 @@ __all__ = [
     "LLM",
     "AgentSpec",
     "ChatMessage",
+    "Completion",
     "Compress",
     "ContextUsage",
     "Emit",

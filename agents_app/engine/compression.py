@@ -161,19 +161,37 @@ async def compress_context(
     if split is None:
         return
     older = stored[:split]
-    options = {**agent.options, "num_ctx": max_context, "num_predict": budget.summary_tokens * 2}
     try:
-        text = await complete_unless_stopped(
-            llm, stop, model=agent.model, messages=summary_request(older, budget), options=options
-        )
+        summary = await _summary(older, budget, agent=agent, llm=llm, stop=stop)
     except (LLMError, Stopped) as exc:
         # The answer is already stored and sent: a failed summary only means the context stays as it was.
         logger.warning("context compression skipped: %s", exc or type(exc).__name__)
         return
-    summary = text.strip()
+    if summary is None:
+        logger.warning("context compression skipped: the summary was cut off twice at its token limit")
+        return
     if not summary:
         logger.warning("context compression skipped: the model returned an empty summary")
         return
     keep = len(stored) - split
     yield Compress(keep_recent=keep, summary=summary_message(summary), marker=marker_message(split))
     yield Emit(events.context_compressed(len(stored), keep + 1, summary))
+
+
+async def _summary(older: list[ChatMessage], budget, *, agent: AgentSpec, llm: LLM, stop: StopSignal) -> str | None:
+    """The summary text, or None when the model cut it off even with twice the room (never stored as whole)."""
+    limit = budget.summary_tokens * 2
+    for _attempt in range(2):
+        options = {**agent.options, "num_predict": limit}
+        answer = await complete_unless_stopped(
+            llm,
+            stop,
+            model=agent.model,
+            messages=summary_request(older, budget),
+            options=options,
+            think=agent.think_in_side_calls,
+        )
+        if not answer.truncated:
+            return answer.text.strip()
+        limit *= 2
+    return None

@@ -81,7 +81,9 @@ def stream_end(
     elapsed_seconds: float,
     tool_call_count: int,
     token_count: int,
+    truncated: bool = False,
 ) -> dict:
+    """`truncated`: the answer was cut off at the model's token limit (CONTRACT section 7)."""
     return {
         "type": STREAM_END,
         "content": content,
@@ -90,6 +92,7 @@ def stream_end(
         "elapsed_seconds": elapsed_seconds,
         "tool_call_count": tool_call_count,
         "token_count": token_count,
+        "truncated": truncated,
     }
 
 

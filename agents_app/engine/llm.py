@@ -21,6 +21,16 @@ class LLMChunk:
     done: bool = False
     prompt_eval_count: int | None = None
     eval_count: int | None = None
+    # On the last chunk: "stop", or "length" when the answer was cut off at num_predict or the context's end.
+    done_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A whole answer of a side call (summary, plan, name)."""
+
+    text: str
+    truncated: bool = False
 
 
 class LLM(Protocol):
@@ -33,11 +43,13 @@ class LLM(Protocol):
         think: bool = False,
         options: Mapping | None = None,
     ) -> AsyncIterator[LLMChunk]:
-        """Stream one model response. Raises LLMError."""
+        """Stream one model response; `think` is honoured where the model can think. Raises LLMError."""
         ...
 
-    async def complete(self, *, model: str, messages: Sequence[ChatMessage], options: Mapping | None = None) -> str:
-        """One whole, unstreamed answer (summaries, plans). Raises LLMError."""
+    async def complete(
+        self, *, model: str, messages: Sequence[ChatMessage], options: Mapping | None = None, think: bool = False
+    ) -> Completion:
+        """One whole answer (summaries, plans, names); side calls do not think unless asked. Raises LLMError."""
         ...
 
     async def context_length(self, model: str) -> int | None:

@@ -10,7 +10,7 @@ import time
 from collections.abc import AsyncIterator
 
 from agents_app.engine import events
-from agents_app.engine.agent import DEFAULT_CONTEXT_TOKENS, ContextUsage, Emit, Record, RunInput, RunItem, RunServices
+from agents_app.engine.agent import ContextUsage, Emit, Record, RunInput, RunItem, RunServices, context_budget
 from agents_app.engine.compression import compress_context
 from agents_app.engine.llm import LLMError
 from agents_app.engine.messages import ChatMessage, ToolCall
@@ -30,9 +30,10 @@ def system_message(run: RunInput) -> ChatMessage | None:
 
 
 async def resolve_context_window(run: RunInput, services: RunServices) -> int:
-    if run.agent.max_context_tokens:
-        return run.agent.max_context_tokens
-    return await services.llm.context_length(run.agent.model) or DEFAULT_CONTEXT_TOKENS
+    trained = await services.llm.context_length(run.agent.model)
+    return context_budget(
+        explicit=run.agent.max_context_tokens, default=run.agent.default_context_tokens, trained=trained
+    )
 
 
 class _RunTotals:
@@ -57,7 +58,8 @@ async def run_agent(run: RunInput, services: RunServices) -> AsyncIterator[RunIt
         system = system_message(run)
         context = ([system] if system else []) + list(run.history)
         tool_specs = [services.tools.get(name).spec() for name in run.agent.tools if name in services.tools]
-        options = {**run.agent.options, "num_ctx": max_context}
+        # num_ctx is the adapter's: one per model for every call, so the model is never reloaded.
+        options = dict(run.agent.options)
         if run.agent.planning_enabled:
             planning = PlanOutcome()
             async for item in plan_request(run, services, planning, options=options):
@@ -84,6 +86,7 @@ async def run_agent(run: RunInput, services: RunServices) -> AsyncIterator[RunIt
                     elapsed_seconds=totals.elapsed,
                     tool_call_count=totals.tool_call_count,
                     token_count=totals.token_count,
+                    truncated=result.truncated,
                 )
                 yield Record(final)
                 yield Emit(
@@ -94,6 +97,7 @@ async def run_agent(run: RunInput, services: RunServices) -> AsyncIterator[RunIt
                         elapsed_seconds=final.elapsed_seconds,  # the stored answer and the event agree
                         tool_call_count=totals.tool_call_count,
                         token_count=totals.token_count,
+                        truncated=result.truncated,
                     )
                 )
                 if run.depth == 0:  # a nested agent's context ends with its run
@@ -116,7 +120,7 @@ async def run_agent(run: RunInput, services: RunServices) -> AsyncIterator[RunIt
             yield Record(turn)
             context.append(turn)
             progress = TurnProgress()  # what was streamed is stored with the tool-call turn
-            if result.thinking:
+            if result.thinking and not result.thinking_streamed:
                 yield Emit(events.turn_thinking(result.thinking, is_subagent=run.depth > 0))
             for index, call in enumerate(calls):
                 outcome = None

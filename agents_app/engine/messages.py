@@ -30,6 +30,8 @@ class ChatMessage:
     elapsed_seconds: float | None = None
     tool_call_count: int | None = None
     token_count: int | None = None
+    # The model stopped at its token limit or the context's end (done_reason "length"): the text is cut off.
+    truncated: bool = False
     # Where a stored message shows: the display history, the model's context, or both.
     in_display: bool = True
     in_context: bool = True

@@ -90,11 +90,19 @@ async def plan_request(
             ChatMessage(role="system", content=instructions[name]),
             ChatMessage(role="user", content=request_text(run, outcome.phases)),
         ]
-        text = await complete_unless_stopped(
-            services.llm, services.stop, model=run.agent.model, messages=messages, options=options
+        answer = await complete_unless_stopped(
+            services.llm,
+            services.stop,
+            model=run.agent.model,
+            messages=messages,
+            options=options,
+            think=run.agent.think_in_side_calls,
         )
-        outcome.phases.append((name, text.strip()))
-        return text.strip()
+        text = answer.text.strip()
+        if answer.truncated:
+            logger.warning("planning phase %s was cut off at its token limit", name)
+        outcome.phases.append((name, text))
+        return text
 
     needed = False
     try:

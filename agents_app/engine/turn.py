@@ -19,6 +19,13 @@ class TurnResult:
     tool_calls: list[ToolCall] = field(default_factory=list)
     prompt_eval_count: int = 0
     eval_count: int = 0
+    done_reason: str | None = None
+    # The reasoning already went out as thinking_delta (answer text followed it): not to be sent again whole.
+    thinking_streamed: bool = False
+
+    @property
+    def truncated(self) -> bool:
+        return self.done_reason == "length"
 
 
 class TurnProgress:
@@ -64,9 +71,12 @@ async def stream_turn(
         if chunk.done:
             result.prompt_eval_count = chunk.prompt_eval_count or 0
             result.eval_count = chunk.eval_count or 0
+            result.done_reason = chunk.done_reason
+    result.thinking_streamed = thinking_sent
     result.content = progress.text
     result.thinking = progress.thinking_text
     if result.thinking and not thinking_sent and not result.tool_calls:
         # Reasoning with no answer text and no tool call: still show it, in the final-answer shape.
         yield Emit(events.thinking_delta(result.thinking))
         yield Emit(events.thinking_end())
+        result.thinking_streamed = True

@@ -10,7 +10,7 @@ from sessions_app.models import Message, Session
 # Columns a kept message carries into its context copy.
 _COPIED = (
     "run_id", "role", "content", "images", "tool_calls", "tool_call_id", "name", "thinking",
-    "is_plan", "is_summary", "is_compression", "elapsed_seconds", "tool_call_count", "token_count",
+    "is_plan", "is_summary", "is_compression", "elapsed_seconds", "tool_call_count", "token_count", "truncated",
 )  # fmt: skip
 
 

@@ -53,8 +53,13 @@ def _message_submit(*, user, session_id, message: UserMessage) -> Run:
 def run_request_stop(*, user, session_id) -> bool:
     """Ask the session's active run to stop, wherever it runs. False when there is none."""
     session = session_get_for_user(user=user, session_id=session_id)
+    return run_request_stop_for_session(session_id=session.id)
+
+
+def run_request_stop_for_session(*, session_id) -> bool:
+    """As run_request_stop, for a session the caller already may touch (its owner checked, or an operator)."""
     with transaction.atomic():
-        run = run_active_for_session(session_id=session.id)
+        run = run_active_for_session(session_id=session_id)
         if run is None:
             return False
         Run.objects.filter(id=run.id).update(stop_requested=True)

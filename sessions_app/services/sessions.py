@@ -30,10 +30,19 @@ def session_set_pinned(*, user, session_id, pinned: bool) -> Session:
 
 @transaction.atomic
 def session_delete(*, user, session_id) -> None:
-    session = session_get_for_user(user=user, session_id=session_id)
-    from sessions_app.services.runs import run_request_stop
+    _delete(session_get_for_user(user=user, session_id=session_id))
 
-    run_request_stop(user=user, session_id=session.id)
+
+@transaction.atomic
+def session_delete_by_operator(*, session: Session) -> None:
+    """An operator's delete (the Django admin console): any user's session, its run stopped, its files gone."""
+    _delete(session)
+
+
+def _delete(session: Session) -> None:
+    from sessions_app.services.runs import run_request_stop_for_session
+
+    run_request_stop_for_session(session_id=session.id)
     session_id = session.id
     session.delete()
     # Files go once the row is surely gone; a failed delete rolls back and keeps both. A storage error is logged,

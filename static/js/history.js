@@ -64,6 +64,7 @@ export function historyElements(messages) {
       // The order they streamed in: reasoning, text, then the tool calls that text led to.
       if (m.thinking) t.turnThinking(m.thinking);
       if (m.content) t.answer(m.content);
+      if (m.truncated) t.truncated();
       for (const call of m.tool_calls || []) t.toolStarted(call.name, call.arguments, false, call.id);
       if (m.images?.length) {
         t.note(h("div.thumbs", {}, m.images.map((image, i) => h("img.thumb", { src: imageUrl(image), alt: `Image ${i + 1}` }))));

@@ -155,8 +155,14 @@ export class Turn {
       this.streamDelta(event.content.slice(this.segments.length ? shown.length : 0));
     }
     this.flush();
+    if (event.truncated) this.truncated();
     this.stats(event);
     this.finish();
+  }
+
+  /** The model stopped at its token limit: the answer is kept, and says it is not whole. */
+  truncated() {
+    this.add(notice("truncated", "The answer was cut off at the model's token limit."));
   }
 
   stats(event) {

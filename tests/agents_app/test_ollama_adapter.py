@@ -57,7 +57,8 @@ async def test_tool_schemas_and_options_reach_the_wire_untrimmed(fake_ollama):
     await collect(adapter(fake_ollama.url), "hi", tools=[tool], options={"num_ctx": 8192, "temperature": 0.2})
     sent = fake_ollama.requests()[-1]
     assert sent["tools"] == [tool]
-    assert sent["options"] == {"num_ctx": 8192, "temperature": 0.2}
+    # num_ctx is the adapter's own (one per model: the default here, below the model's 40,960).
+    assert sent["options"] == {"num_ctx": 32768, "temperature": 0.2}
 
 
 async def test_the_context_length_comes_from_show_and_is_asked_once(fake_ollama):
@@ -88,11 +89,26 @@ async def test_an_error_line_mid_stream_raises_after_the_text_so_far(fake_ollama
     assert "".join(seen) == "one two "
 
 
-async def test_a_silent_server_times_out_with_the_setting_named(fake_ollama):
+async def test_a_server_that_never_starts_answering_times_out_on_the_first_byte_limit(fake_ollama):
     started = asyncio.get_running_loop().time()
-    with pytest.raises(LLMError, match="NAVI_OLLAMA_READ_TIMEOUT"):
+    with pytest.raises(LLMError, match="NAVI_OLLAMA_FIRST_BYTE_TIMEOUT"):
         await collect(adapter(fake_ollama.url, read_timeout=0.5), script({"hang": True}))
     assert asyncio.get_running_loop().time() - started < 5
+
+
+async def test_silence_mid_answer_times_out_on_the_read_limit_not_the_first_byte_one(fake_ollama):
+    llm = OllamaLLM(host=fake_ollama.url, connect_timeout=2, read_timeout=0.3, first_byte_timeout=5)
+    turn = {"content": "one two three", "delay": 1.0}
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(LLMError, match="NAVI_OLLAMA_READ_TIMEOUT"):
+        await collect(llm, script(turn))
+    assert asyncio.get_running_loop().time() - started < 3
+
+
+async def test_a_slow_first_byte_within_its_limit_is_waited_for(fake_ollama):
+    llm = OllamaLLM(host=fake_ollama.url, connect_timeout=2, read_timeout=0.3, first_byte_timeout=5)
+    chunks = await collect(llm, script({"content": "late but fine", "first_delay": 1.0}))
+    assert "".join(c.content for c in chunks) == "late but fine"
 
 
 async def test_an_unreachable_server_is_named():
@@ -102,8 +118,48 @@ async def test_an_unreachable_server_is_named():
 
 async def test_complete_returns_one_whole_answer(fake_ollama):
     fake_ollama.add_rule("Name this", [{"content": "Groceries for the week"}], where="any")
-    text = await adapter(fake_ollama.url).complete(
+    answer = await adapter(fake_ollama.url).complete(
         model=MODEL, messages=[ChatMessage("system", "Name this conversation.")]
     )
-    assert text == "Groceries for the week"
-    assert fake_ollama.requests()[-1]["stream"] is False
+    assert answer.text == "Groceries for the week" and answer.truncated is False
+    assert fake_ollama.requests()[-1]["think"] is False and fake_ollama.requests()[-1]["stream"] is False
+
+
+async def test_think_and_keep_alive_are_sent_explicitly_on_every_call(fake_ollama):
+    llm = OllamaLLM(host=fake_ollama.url, connect_timeout=2, read_timeout=5, keep_alive="45m")
+    await collect(llm, "hi", think=False)
+    await collect(llm, "hi", think=True)
+    await llm.complete(model=MODEL, messages=[ChatMessage("user", "sum up")])
+    chat_off, chat_on, side = fake_ollama.requests()
+    # Left out, a thinking model thinks (Ollama >= 0.12.4): so false is said out loud.
+    assert chat_off["think"] is False and chat_on["think"] is True and side["think"] is False
+    assert {r["keep_alive"] for r in (chat_off, chat_on, side)} == {"45m"}
+
+
+async def test_every_call_for_a_model_asks_for_the_same_context_size(fake_ollama):
+    sizes = {"qwen3:8b": 12288}
+    llm = OllamaLLM(
+        host=fake_ollama.url, connect_timeout=2, read_timeout=5, context_for_model=lambda model, trained: sizes[model]
+    )
+    await collect(llm, "hi")
+    await llm.complete(model=MODEL, messages=[ChatMessage("user", "name it")], options={"num_predict": 20})
+    chat, side = fake_ollama.requests()
+    assert chat["options"]["num_ctx"] == side["options"]["num_ctx"] == 12288
+    assert side["options"]["num_predict"] == 20
+
+
+async def test_tool_call_ids_go_back_with_the_results_they_answer(fake_ollama):
+    from agents_app.engine import ToolCall
+
+    call = ToolCall(id="call_abc123", name="todo", arguments={"action": "list"})
+    history = [
+        ChatMessage("user", "what is on my list?"),
+        ChatMessage("assistant", "", tool_calls=(call,)),
+        ChatMessage("tool", "1. milk", tool_call_id="call_abc123", name="todo"),
+    ]
+    [c async for c in adapter(fake_ollama.url).chat(model=MODEL, messages=history)]
+    sent = fake_ollama.requests()[-1]["messages"]
+    assert sent[1]["tool_calls"] == [
+        {"id": "call_abc123", "function": {"index": 0, "name": "todo", "arguments": {"action": "list"}}}
+    ]
+    assert sent[2] == {"role": "tool", "content": "1. milk", "tool_name": "todo", "tool_call_id": "call_abc123"}

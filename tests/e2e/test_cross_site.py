@@ -119,3 +119,76 @@ async def _raw_handshake(base: str, session_id: str, *, host: str, origin: str) 
     status = (await asyncio.wait_for(reader.readline(), 10)).decode().strip()
     writer.close()
     return status
+
+
+def test_local_mode_checks_the_origin_even_with_a_basic_authorization_a_browser_adds_by_itself(live):
+    basic = {"Origin": EVIL, "Authorization": "Basic dXNlcjpwYXNz"}
+    with rest(live.url) as api:
+        assert api.post("/sessions", json={"profile_id": "tiny"}, headers=basic).status_code == 403
+        bearer = {"Origin": EVIL, "Authorization": "Bearer " + "x" * 43}  # local mode has no bearers to honour
+        assert api.post("/sessions", json={"profile_id": "tiny"}, headers=bearer).status_code == 403
+
+
+@pytest.mark.asyncio
+async def test_local_mode_refuses_a_foreign_websocket_that_carries_basic_credentials(live):
+    with rest(live.url) as api:
+        session_id = api.post("/sessions", json={"profile_id": "tiny"}).json()["session_id"]
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        await websockets.connect(
+            live.ws_url(live.url, session_id),
+            origin=EVIL,
+            additional_headers={"Authorization": "Basic dXNlcjpwYXNz"},
+            open_timeout=10,
+        )
+    assert refused.value.response.status_code == 403
+
+
+def test_the_guard_judges_the_path_the_router_sees_not_one_a_root_path_header_makes_up(live):
+    with rest(live.url) as api:
+        response = api.post(
+            "/webhooks/sessions",
+            json={"profile_id": "tiny"},
+            headers={"Origin": EVIL, "Daphne-Root-Path": "/webhooks"},
+        )
+        assert response.status_code == 403
+
+
+def test_a_cross_site_fetch_without_an_origin_is_refused_by_its_fetch_metadata(live):
+    with rest(live.url) as api:
+        refused = api.post("/sessions", json={"profile_id": "tiny"}, headers={"Sec-Fetch-Site": "cross-site"})
+        assert refused.status_code == 403
+        same = api.post("/sessions", json={"profile_id": "tiny"}, headers={"Sec-Fetch-Site": "same-origin"})
+        assert same.status_code == 201
+
+
+def test_local_mode_does_not_take_the_default_public_url_for_its_own_origin(live):
+    """Navi on another port than 8000: a page of whatever serves localhost:8000 is a foreign origin."""
+    assert urlsplit(live.url).port != 8000
+    with rest(live.url) as api:
+        response = api.post("/sessions", json={"profile_id": "tiny"}, headers={"Origin": "http://localhost:8000"})
+        assert response.status_code == 403
+
+
+def test_a_host_navi_does_not_serve_answers_json_not_djangos_page(live):
+    with rest(live.url) as api:
+        response = api.get("/health", headers={"Host": "evil.example"})
+        assert response.status_code == 400 and response.headers["content-type"] == "application/json"
+        assert response.json()["detail"] == "Bad request"
+
+
+def test_bodies_past_a_json_endpoints_size_are_refused_before_they_are_read(live):
+    with rest(live.url) as api:
+        big = b'{"profile_id": "' + b"x" * 3_000_000 + b'"}'
+        response = api.post("/sessions", content=big, headers={"Content-Type": "application/json"})
+        assert response.status_code == 413 and "request body exceeds" in response.json()["detail"]
+
+
+def test_oauth_mode_trusts_neither_of_two_auth_cookies(oauth_navi):
+    account = new_account(oauth_navi.oauth)
+    with signed_in(oauth_navi, account) as client:
+        mine = client.cookies["navi_auth_session"]
+    with rest(oauth_navi.url) as api:
+        alone = api.get("/auth/me", headers={"Cookie": f"navi_auth_session={mine}"})
+        assert alone.status_code == 200
+        tossed = api.get("/auth/me", headers={"Cookie": f"navi_auth_session={'a' * 43}; navi_auth_session={mine}"})
+        assert tossed.status_code == 401

@@ -16,7 +16,9 @@ def test_health_me_profiles_and_tools_answer(live):
         assert me["role"] == "admin" and "navi.profiles.manage" in me["permissions"]
         profiles = {p["id"]: p for p in api.get("/agents/profiles").json()}
         assert {"secretary", "server_admin", "tiny"} <= set(profiles)
-        assert set(profiles["secretary"]) == {"id", "name", "description", "enabled_tools", "llm_backend", "model"}
+        fields = {"id", "name", "description", "enabled_tools", "llm_backend", "model", "warning"}
+        assert set(profiles["secretary"]) == fields
+        assert profiles["secretary"]["warning"] is None  # its model can call tools and think
         tools = api.get("/agents/tools").json()
         assert {"name": "todo", "description": tools[0]["description"]} in tools
 
@@ -45,7 +47,7 @@ def test_session_detail_list_pin_and_delete(live):
             detail
         )
         assert [m["role"] for m in detail["messages"]] == ["user", "assistant"]
-        assert detail["context_token_count"] > 0 and detail["max_context_tokens"] == 131072
+        assert detail["context_token_count"] > 0 and detail["max_context_tokens"] == 32768
         final = detail["messages"][-1]
         assert final["elapsed_seconds"] >= 0 and final["tool_call_count"] == 0 and final["token_count"] > 0
         assert api.patch(f"/sessions/{second}/pin", json={"pinned": True}).json() == {

@@ -37,7 +37,9 @@ async def test_sub_agent_events_stream_marked_inside_the_spawn_agent_call(live, 
     fake_ollama_server.set_script("sub-dice", [{"thinking": "Roll them.", **call("roll_dice", dice="2d6")},
                                                {"content": "The dice show a total."}])  # fmt: skip
     task = "Roll 2d6 and report. [[fake:sub-dice]]"
-    fake_ollama_server.set_script("delegate", [call("spawn_agent", task=task), {"content": "My helper rolled."}])
+    # The sub-agent runs a profile that asks for reasoning: `think: false` (toolbox's) gets none from the model.
+    delegate = call("spawn_agent", task=task, profile_id="thinker")
+    fake_ollama_server.set_script("delegate", [delegate, {"content": "My helper rolled."}])
     sid, ws = await open_session(live)
     await ws.message("Delegate the dice [[fake:delegate]]")
     events = await ws.until("stream_end")
@@ -54,7 +56,8 @@ async def test_sub_agent_events_stream_marked_inside_the_spawn_agent_call(live, 
     sub_call = next(e for e in events if e["type"] == "tool_call" and e["tool"] == "roll_dice")
     assert sub_call["success"] and sub_call["result"].startswith("Rolled 2d6: [")
     spawn = next(e for e in events if e["type"] == "tool_call" and e["tool"] == "spawn_agent")
-    assert spawn == {**spawn, "args": {"task": task}, "result": "The dice show a total.", "success": True}
+    args = {"task": task, "profile_id": "thinker"}
+    assert spawn == {**spawn, "args": args, "result": "The dice show a total.", "success": True}
     assert events[-1]["content"] == "My helper rolled."
     # The sub-agent's own model request started from the task alone.
     sub_request = next(r for r in fake_ollama_server.requests() if r["messages"][-1]["content"] == task)

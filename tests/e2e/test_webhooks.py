@@ -149,3 +149,19 @@ async def test_user_deleted_ends_every_session_of_the_user_and_closes_their_sock
         response = login(client, oauth_navi.url, username=account.username, password=PASSWORD)
         assert response.status_code == 403 and "deactivated" in response.text
         assert client.get("/auth/me").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"id": "d-nan", "event": "user.updated", "sent_at": NaN, "user": {"sub": "x"}}',
+        b'{"id": "d-big", "event": "user.updated", "sent_at": 1' + b"0" * 400 + b', "user": {"sub": "x"}}',
+        b'{"id": "d-\\ud800", "event": "user.updated", "sent_at": SENT, "user": {"sub": "x"}}',
+        b"[" * 5000 + b"]" * 5000,
+    ],
+    ids=["nan", "huge-integer", "lone-surrogate", "deep-nesting"],
+)
+def test_hostile_signed_bodies_answer_400_not_500(oauth_navi, raw):
+    body = raw.replace(b"SENT", str(int(time.time())).encode())
+    response = _post(oauth_navi, body, _signature(body))
+    assert response.status_code == 400 and response.headers["content-type"] == "application/json"

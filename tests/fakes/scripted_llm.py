@@ -20,6 +20,7 @@ class Turn:
     error_after: int | None = None  # raise LLMError after this many chunks
     prompt_eval_count: int = 10
     eval_count: int = 5
+    done_reason: str = "stop"
 
 
 class ScriptedLLM:
@@ -50,6 +51,11 @@ class ScriptedLLM:
                 if turn.delay:
                     await asyncio.sleep(turn.delay)
                 yield chunk
-            yield LLMChunk(done=True, prompt_eval_count=turn.prompt_eval_count, eval_count=turn.eval_count)
+            yield LLMChunk(
+                done=True,
+                prompt_eval_count=turn.prompt_eval_count,
+                eval_count=turn.eval_count,
+                done_reason=turn.done_reason,
+            )
         finally:
             self.closed_streams += 1

@@ -10,7 +10,7 @@ import tempfile
 
 import pytest
 
-from navi_project.request_bodies import CHUNK, SCOPE_KEY, FeedsBodyFromFile, body_limit
+from navi_project.request_bodies import CHUNK, SCOPE_KEY, SMALL_BODY_LIMIT, FeedsBodyFromFile, body_limit
 
 pytestmark = pytest.mark.asyncio
 
@@ -33,8 +33,11 @@ class Recorder:
         await send({"type": "http.response.body", "body": b"ok"})
 
 
-def http_scope(headers=(), extensions=None) -> dict:
-    return {"type": "http", "method": "POST", "path": "/x", "headers": list(headers), "extensions": extensions or {}}
+UPLOAD_PATH = "/sessions/00000000-0000-0000-0000-000000000000/files"
+
+
+def http_scope(headers=(), extensions=None, path: str = UPLOAD_PATH) -> dict:
+    return {"type": "http", "method": "POST", "path": path, "headers": list(headers), "extensions": extensions or {}}
 
 
 async def test_a_declared_length_past_the_limit_is_answered_413_without_calling_the_app(settings):
@@ -53,6 +56,22 @@ async def test_a_declared_length_past_the_limit_is_answered_413_without_calling_
     assert not app.called
     assert sent[0]["status"] == 413
     assert json.loads(sent[1]["body"])["detail"] == "The upload exceeds the 1 MB limit"
+
+
+async def test_an_endpoint_that_takes_no_upload_refuses_a_body_past_its_small_limit(settings):
+    settings.NAVI_MAX_UPLOAD_MB = 200
+    app, sent = Recorder(), []
+
+    async def receive():
+        raise AssertionError("the body must not be read")
+
+    async def send(message):
+        sent.append(message)
+
+    length = str(SMALL_BODY_LIMIT + 1).encode()
+    await FeedsBodyFromFile(app)(http_scope([(b"content-length", length)], path="/sessions"), receive, send)
+    assert not app.called and sent[0]["status"] == 413
+    assert body_limit(b"/sessions/abc/messages") == body_limit(UPLOAD_PATH.encode()) > SMALL_BODY_LIMIT
 
 
 async def test_a_body_spooled_to_a_file_is_fed_chunk_by_chunk_and_the_file_closed(settings):

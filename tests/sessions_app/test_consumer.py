@@ -73,7 +73,7 @@ async def test_a_message_streams_the_answer_and_stores_both_sides(fake_ollama, r
     kinds = [e["type"] for e in events]
     assert kinds[0] == "stream_start" and kinds[1:3] == ["thinking_delta", "thinking_end"]
     assert "".join(e["delta"] for e in events if e["type"] == "stream_delta") == "Hello there friend"
-    assert events[-1]["content"] == "Hello there friend" and events[-1]["max_context_tokens"] == 131072
+    assert events[-1]["content"] == "Hello there friend" and events[-1]["max_context_tokens"] == 32768
     rows = await stored(sid)
     assert rows[0][0] == "user" and rows[1] == ("assistant", "Hello there friend")
     await ws.disconnect()

@@ -49,6 +49,9 @@ def test_the_model_reply_becomes_one_clean_line_without_quotes(client, fake_olla
     assert session.name == name
     (request,) = naming_requests(fake_ollama)
     assert request["stream"] is False and request["model"] == "gemma4:26b-a4b-it-q4_K_M"
+    # A side call: it never thinks (a thinking model would spend the answer on reasoning), and it asks for the
+    # same context size as the session's chat calls, so Ollama does not reload the model for it.
+    assert request["think"] is False and request["options"]["num_ctx"] == 32768
     assert "User: Help me plan a trip" in request["messages"][1]["content"]
     assert "Assistant: Sure, where to?" in request["messages"][1]["content"]
     listed = client.get("/sessions").json()

@@ -314,7 +314,20 @@ def test_reasoning_before_text_and_a_tool_call_in_one_turn_is_shown_once_live_an
     expect(blocks).to_have_count(1)
     blocks.first.locator("summary").click()
     expect(blocks.first.locator(".thinking-text")).to_have_text("First check the list, then answer.")
-    expect(page.locator(".msg.assistant")).to_contain_text("Your list is empty.")
+    expect(answers(page).last).to_contain_text("Your list is empty.")
     page.reload()
-    expect(page.locator(".msg.assistant").last).to_contain_text("Your list is empty.")
+    expect(answers(page).last).to_contain_text("Your list is empty.")
     expect(page.locator(".thinking")).to_have_count(1)
+
+
+def test_an_answer_cut_off_at_the_token_limit_says_so_live_and_after_a_reload(page, live, fake_ollama_server):
+    # A model Ollama cannot shift the context of stops when its context is full: done_reason "length".
+    fake_ollama_server.set_model("tiny:ctx", context_shift=False)
+    fake_ollama_server.add_rule("write a long story", [{"content": " ".join(f"w{i}" for i in range(5000))}])
+    open_new_session(page, live.url, profile_id="tiny")
+    send(page, "write a long story")
+    wait_idle(page)
+    expect(page.locator(".notice.truncated")).to_have_text("The answer was cut off at the model's token limit.")
+    expect(answers(page).first).to_contain_text("w0 w1 w2")
+    page.reload()
+    expect(page.locator(".notice.truncated")).to_have_count(1)

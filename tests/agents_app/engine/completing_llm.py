@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from agents_app.engine import AgentSpec, Emit, RunInput, RunServices, StopSignal, run_agent
+from agents_app.engine import AgentSpec, Completion, Emit, RunInput, RunServices, StopSignal, run_agent
 from agents_app.engine.tools import ToolPorts, ToolRegistry
 from tests.fakes.scripted_llm import ScriptedLLM
 
@@ -19,15 +19,15 @@ class CompletingLLM(ScriptedLLM):
         self.answer_delay = answer_delay
         self.asked = asyncio.Event()  # set by the first complete()
 
-    async def complete(self, *, model, messages, options=None) -> str:
-        self.completions.append({"model": model, "messages": list(messages), "options": options})
+    async def complete(self, *, model, messages, options=None, think=False) -> Completion:
+        self.completions.append({"model": model, "messages": list(messages), "options": options, "think": think})
         self.asked.set()
         if self.answer_delay:
             await asyncio.sleep(self.answer_delay)
         answer = self.answers.pop(0) if self.answers else ""
         if isinstance(answer, Exception):
             raise answer
-        return answer
+        return answer if isinstance(answer, Completion) else Completion(text=answer)
 
 
 def agent(**fields) -> AgentSpec:

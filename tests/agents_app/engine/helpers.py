@@ -4,7 +4,9 @@ from agents_app.engine import AgentSpec, ChatMessage, Emit, Record, RunInput, Ru
 from agents_app.engine.tools import ToolPorts, ToolRegistry
 
 
-def make_input(*, tools=(), max_iterations=5, content="hello", max_context_tokens=None) -> RunInput:
+def make_input(
+    *, tools=(), max_iterations=5, content="hello", max_context_tokens=None, default_context_tokens=32768
+) -> RunInput:
     agent = AgentSpec(
         profile_id="p",
         name="P",
@@ -13,6 +15,7 @@ def make_input(*, tools=(), max_iterations=5, content="hello", max_context_token
         tools=tuple(tools),
         max_iterations=max_iterations,
         max_context_tokens=max_context_tokens,
+        default_context_tokens=default_context_tokens,
     )
     return RunInput(agent=agent, history=(ChatMessage(role="user", content=content),), user_id="u1", session_id="s1")
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from agents_app.engine import ChatMessage, Compress, LLMError, RunInput, StopSignal, ToolCall
+from agents_app.engine import ChatMessage, Completion, Compress, LLMError, RunInput, StopSignal, ToolCall
 from agents_app.engine.compression import Budget, choose_split, needs_compression, transcript
 from tests.agents_app.engine.completing_llm import CompletingLLM, agent, emitted, items_of
 from tests.fakes.scripted_llm import Turn
@@ -123,7 +123,7 @@ async def test_a_response_that_fills_the_context_is_followed_by_a_summary_of_the
     asked = request["messages"][1].content
     assert "question 0" in asked and "fresh answer" not in asked and "latest question" not in asked
     assert "You compress a conversation" in request["messages"][0].content
-    assert request["options"]["num_ctx"] == 1000 and request["options"]["num_predict"] > 0
+    assert request["options"]["num_predict"] > 0 and request["think"] is False
 
 
 @pytest.mark.asyncio
@@ -186,3 +186,33 @@ async def test_tool_turns_of_the_run_itself_count_in_the_compressed_context():
     kept_from = 16 - compress.keep_recent
     stored = [*history(), call("call_0", "1"), result("call_0", "x"), answer("done")]
     assert stored[kept_from].role != "tool"
+
+
+@pytest.mark.asyncio
+async def test_a_summary_cut_off_at_its_limit_is_retried_with_twice_the_room():
+    cut = Completion(text="They talked about", truncated=True)
+    llm = CompletingLLM([Turn(content=["fine"], prompt_eval_count=900, eval_count=10)], [cut, "They talked a lot."])
+    items = await items_of(run_with(history(), max_context_tokens=1000), llm)
+    first, second = llm.completions
+    assert second["options"]["num_predict"] == 2 * first["options"]["num_predict"]
+    compress = next(i for i in items if isinstance(i, Compress))
+    assert compress.summary.content.endswith("They talked a lot.")
+
+
+@pytest.mark.asyncio
+async def test_a_summary_cut_off_twice_is_never_stored_as_whole():
+    cut = Completion(text="They talked about", truncated=True)
+    llm = CompletingLLM([Turn(content=["fine"], prompt_eval_count=900, eval_count=10)], [cut, cut])
+    items = await items_of(run_with(history(), max_context_tokens=1000), llm)
+    assert len(llm.completions) == 2 and not any(isinstance(i, Compress) for i in items)
+    assert emitted(items)[-1]["type"] == "stream_end"
+
+
+@pytest.mark.asyncio
+async def test_summaries_do_not_think_unless_the_profile_asks():
+    llm = CompletingLLM([Turn(content=["fine"], prompt_eval_count=900, eval_count=10)], ["Summary."])
+    await items_of(run_with(history(), max_context_tokens=1000, think=True), llm)
+    assert llm.completions[0]["think"] is False
+    llm = CompletingLLM([Turn(content=["fine"], prompt_eval_count=900, eval_count=10)], ["Summary."])
+    await items_of(run_with(history(), max_context_tokens=1000, think_in_side_calls=True), llm)
+    assert llm.completions[0]["think"] is True

@@ -70,18 +70,25 @@ async def test_tool_turns_send_whole_reasoning_then_tool_events_and_feed_results
     assert second[3].content == "echo:a" and second[3].tool_call_id == records[0].tool_calls[0].id
 
 
-async def test_schema_and_context_window_reach_the_model_request():
+async def test_schema_reaches_the_model_request_and_the_window_is_capped_by_the_model():
     llm = ScriptedLLM([Turn(content=["x"])], context_length=4096)
-    await collect(make_input(tools=["echo"]), llm, registry=ToolRegistry([echo_tool()]))
+    events, _ = await collect(make_input(tools=["echo"]), llm, registry=ToolRegistry([echo_tool()]))
     request = llm.requests[0]
-    assert request["options"]["num_ctx"] == 4096
+    assert events[-1]["max_context_tokens"] == 4096  # the default (32768) is more than the model has
+    assert "num_ctx" not in request["options"]  # the adapter's: one per model, for every call
     assert request["tools"][0]["function"]["parameters"]["properties"]["text"]["minLength"] == 1
 
 
 async def test_profile_context_size_wins_over_the_model_default():
     llm = ScriptedLLM([Turn(content=["x"])], context_length=4096)
     events, _ = await collect(make_input(max_context_tokens=1000), llm)
-    assert llm.requests[0]["options"]["num_ctx"] == 1000 and events[-1]["max_context_tokens"] == 1000
+    assert events[-1]["max_context_tokens"] == 1000
+
+
+async def test_without_a_profile_size_the_window_is_the_default_below_the_models_own():
+    llm = ScriptedLLM([Turn(content=["x"])], context_length=131072)
+    events, _ = await collect(make_input(default_context_tokens=32768), llm)
+    assert events[-1]["max_context_tokens"] == 32768
 
 
 async def test_a_tool_the_profile_does_not_enable_is_refused_not_run():
@@ -195,3 +202,37 @@ async def test_events_a_tool_emits_arrive_between_its_start_and_its_result():
         make_input(tools=["chatty"]), llm, registry=ToolRegistry([echo_tool("chatty", body=chatty)])
     )
     assert types(events)[1:4] == ["tool_started", "profile_switched", "tool_call"]
+
+
+async def test_reasoning_then_text_then_a_tool_call_in_one_turn_is_sent_once():
+    llm = ScriptedLLM(
+        [
+            Turn(thinking=["Look it up."], content=["Checking. "], tool_calls=[("echo", {"text": "a"})]),
+            Turn(content=["Found it."]),
+        ]
+    )
+    events, records = await collect(make_input(tools=["echo"]), llm, registry=ToolRegistry([echo_tool()]))
+    kinds = types(events)
+    assert kinds.count("thinking_delta") == 1 and "turn_thinking" not in kinds
+    assert kinds[:4] == ["stream_start", "thinking_delta", "thinking_end", "stream_delta"]
+    assert records[0].thinking == "Look it up." and records[0].tool_calls[0].name == "echo"
+
+
+async def test_reasoning_of_a_turn_that_only_calls_tools_still_arrives_whole():
+    llm = ScriptedLLM([Turn(thinking=["Use echo."], tool_calls=[("echo", {"text": "a"})]), Turn(content=["ok"])])
+    events, _ = await collect(make_input(tools=["echo"]), llm, registry=ToolRegistry([echo_tool()]))
+    assert [e["thinking"] for e in events if e["type"] == "turn_thinking"] == ["Use echo."]
+    assert "thinking_delta" not in types(events)
+
+
+async def test_an_answer_cut_off_at_the_token_limit_is_kept_and_marked_truncated():
+    llm = ScriptedLLM([Turn(content=["The first half of"], done_reason="length")])
+    events, records = await collect(make_input(), llm)
+    assert events[-1]["type"] == "stream_end" and events[-1]["truncated"] is True
+    assert events[-1]["content"] == "The first half of"
+    assert records[-1].truncated is True and records[-1].content == "The first half of"
+
+
+async def test_a_whole_answer_is_not_marked_truncated():
+    events, records = await collect(make_input(), ScriptedLLM([Turn(content=["All of it."])]))
+    assert events[-1]["truncated"] is False and records[-1].truncated is False

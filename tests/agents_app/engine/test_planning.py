@@ -61,6 +61,7 @@ async def test_a_non_trivial_request_gets_every_phase_and_the_plan_before_the_fi
         assert len(offered) == 1 and offered[0] > max(i for i, r in enumerate(roles) if r == "user")
     # Each phase sees the request and the phases before it.
     analysis, reflect, plan = (c["messages"] for c in llm.completions)
+    assert [c["think"] for c in llm.completions] == [False, False, False]  # side calls never think by default
     assert "planning phase: analysis" in analysis[0].content and "search: Search the web" in analysis[0].content
     assert "Paris and in Rome" in analysis[1].content and "Hello!" in analysis[1].content
     assert "planning phase: reflect" in reflect[0].content and "Two cities, two searches." in reflect[1].content

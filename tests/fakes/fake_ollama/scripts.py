@@ -5,8 +5,12 @@ user message, so a script of [tool call, answer] plays one model turn per reques
 Past the end of a script the fake answers "Done." (or repeats the last turn when the script says `repeat`).
 
 Fields of a turn (all optional):
-  thinking, content       text streamed as `message.thinking`, then `message.content`
-  tool_calls              [{"name": ..., "arguments": {...}}] sent in one chunk after the content
+  thinking, content       text streamed as `message.thinking`, then `message.content`; the thinking only when the
+                          model thinks in that request (`think` true, or left out on a model that thinks by default,
+                          which then reasons a little even when the turn has no thinking)
+  tool_calls              [{"name": ..., "arguments": {...}, "id": optional}] after the content, one part per call
+                          (or all in the final part, for models with `tool_calls_in_final_chunk`), each with an
+                          `id` ("call_" and 8 of [a-z0-9] unless given) and `function.index`
   tokens                  content of N pieces "tok0 tok1 ..." (with `stamp`: "<unix time> " of each write)
   pieces                  how many pieces to split the text into (default: one per word)
   delay, first_delay      seconds between pieces, and before the first one
@@ -14,6 +18,9 @@ Fields of a turn (all optional):
   http_status             answer with that HTTP status and `{"error": error}` instead of a stream
   hang                    send nothing at all (to test timeouts and stop)
   prompt_eval_count, eval_count   the final counters (defaults: prompt characters / 4, pieces streamed)
+
+Thinking pieces, content pieces and tool calls each count as one token against `options.num_predict` and the
+context; an answer cut there ends with `done_reason: "length"`.
 """
 
 from __future__ import annotations
