@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
-from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.core.management.base import BaseCommand
 
 from accounts_app.auth_sessions import auth_sessions_cleanup
+from navi_project.command_args import now_argument
 
 
 class Command(BaseCommand):
@@ -19,13 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--now", help="take this ISO-8601 time as now (to preview a later run)")
 
     def handle(self, *args, dry_run=False, now=None, **options):
-        at = timezone.now()
-        if now:
-            at = parse_datetime(now)
-            if at is None:
-                raise CommandError(f"--now {now!r} is not an ISO-8601 date and time")
-            if timezone.is_naive(at):
-                at = timezone.make_aware(at, UTC)
+        at = now_argument(now)
         sessions, attempts = auth_sessions_cleanup(now=at, dry_run=dry_run)
         verb = "Would delete" if dry_run else "Deleted"
         self.stdout.write(f"{verb} {sessions} auth session(s) and {attempts} expired login attempt(s)")

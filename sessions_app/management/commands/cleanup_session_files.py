@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
+from navi_project.command_args import now_argument
 from sessions_app.services.file_cleanup import session_files_cleanup
 
 
@@ -21,13 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--hours", type=float, help="retention in hours instead of NAVI_FILE_RETENTION_HOURS")
 
     def handle(self, *args, dry_run=False, now=None, hours=None, **options):
-        at = timezone.now()
-        if now:
-            at = parse_datetime(now)
-            if at is None:
-                raise CommandError(f"--now {now!r} is not an ISO-8601 date and time")
-            if timezone.is_naive(at):
-                at = timezone.make_aware(at, UTC)
+        at = now_argument(now)
         retention = hours if hours is not None else settings.NAVI_FILE_RETENTION_HOURS
         if retention <= 0:
             raise CommandError("--hours must be positive")
