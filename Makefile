@@ -41,5 +41,5 @@ demo: migrate
 	$(PY) -m tests.fakes.demo --port $(PORT)
 
 lint: venv
-	$(PY) -m pip install --quiet ruff
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
