@@ -12,11 +12,12 @@ from admin_app.apis import (
     AdminUserRoleApi,
 )
 from agents_app.apis import ProfileListApi, SessionContextApi, ToolListApi
+from agents_app.naming_apis import session_generate_name
 from navi_project import views
 from navi_project.schema_views import ApiDocsView, ApiSchemaView
 from sessions_app.apis import SessionDetailApi, SessionListCreateApi, SessionPinApi, SessionStopApi
 from sessions_app.file_apis import session_file_download, session_files_upload
-from sessions_app.long_apis import SessionPlanningApi, session_generate_name
+from sessions_app.planning_apis import SessionPlanningApi
 from sessions_app.sync_messages import session_messages
 
 urlpatterns = [

@@ -7,7 +7,7 @@ import uuid
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from navi_project.errors import ApplicationError
-from sessions_app.models import ACTIVE_RUN_STATUSES, Message, Run, Session
+from sessions_app.models import ACTIVE_RUN_STATUSES, Message, Role, Run, Session
 
 
 def _uuid(value) -> uuid.UUID | None:
@@ -51,3 +51,13 @@ def session_context_messages(*, session: Session) -> QuerySet[Message]:
 
 def run_active_for_session(*, session_id) -> Run | None:
     return Run.objects.filter(session_id=session_id, status__in=ACTIVE_RUN_STATUSES).first()
+
+
+def session_opening_messages(*, session: Session, limit: int) -> list[Message]:
+    """The first user and assistant messages with text, as the user saw them (plans and tool rows left out)."""
+    shown = (
+        session.messages.filter(in_display=True, role__in=[Role.USER, Role.ASSISTANT], is_plan=False)
+        .exclude(Q(content__isnull=True) | Q(content=""))
+        .order_by("id")[:limit]
+    )
+    return list(shown)

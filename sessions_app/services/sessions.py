@@ -6,15 +6,13 @@ from django.utils import timezone
 from navi_project.errors import ApplicationError
 from sessions_app.files import session_files_delete
 from sessions_app.models import Session
+from sessions_app.profile_port import profile_catalogue
 from sessions_app.selectors import session_get_for_user
 
 
 def session_create(*, user, profile_id: str) -> Session:
-    # The profile catalogue is a plain module (no models), so this is the one look into agents_app.
-    from agents_app.profiles import profile_get, user_may_use
-
-    profile = profile_get(profile_id)
-    if profile is None or not user_may_use(profile, user):
+    profile = profile_catalogue().profile_for_user(profile_id=profile_id, user=user)
+    if profile is None:
         raise ApplicationError(f"Profile {profile_id!r} not found", 404)
     return Session.objects.create(
         user=user, profile_id=profile.id, max_context_tokens=profile.max_context_tokens, last_active=timezone.now()

@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from accounts_app.services import user_get_or_create_owner
+from agents_app.session_naming import NAME_MAX_CHARS, name_clean
 from sessions_app.models import Message, Session
-from sessions_app.services.naming import NAME_MAX_CHARS, name_clean
 
 pytestmark = pytest.mark.django_db
 

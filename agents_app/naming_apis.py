@@ -1,0 +1,35 @@
+"""POST /sessions/{id}/generate-name: an async view, so waiting for the model holds no thread."""
+
+from __future__ import annotations
+
+from asgiref.sync import sync_to_async
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import OpenApiResponse
+
+from accounts_app.auth import user_required
+from agents_app.session_naming import session_name_generate
+from navi_project.errors import ApplicationError, error_body, error_response
+from navi_project.openapi import ErrorSerializer, plain_operation
+from sessions_app import schemas
+
+
+@plain_operation(
+    "post",
+    operation_id="sessions_generate_name",
+    summary="Name the session from its first messages (its name if it has one already)",
+    request=None,
+    responses={
+        200: schemas.GeneratedNameSerializer,
+        502: OpenApiResponse(ErrorSerializer, description="The model could not be reached or failed"),
+    },
+)
+@csrf_exempt
+async def session_generate_name(request, session_id):
+    if request.method != "POST":
+        return JsonResponse(error_body("Use POST"), status=405)
+    try:
+        user = await sync_to_async(user_required)(request)
+        return JsonResponse({"name": await session_name_generate(user=user, session_id=session_id)})
+    except ApplicationError as exc:
+        return error_response(exc)
