@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import httpx
 import ollama
 
-from agents_app.engine import DEFAULT_CONTEXT_TOKENS, ChatMessage, Completion, LLMChunk, LLMError
-from agents_app.engine.agent import context_budget
+from agents_app.engine import ChatMessage, Completion, LLMChunk, LLMError
+from agents_app.model_context import num_ctx_for_model
 from agents_app.ollama_wire import chat_payload, chunk_from_part
 
 
@@ -72,9 +72,7 @@ class OllamaLLM:
         self.first_byte_timeout = first_byte_timeout or read_timeout
         self.keep_alive = keep_alive
         # The model's num_ctx given its trained length; the same for every call so nothing reloads.
-        self._context_for_model = context_for_model or (
-            lambda _model, trained: context_budget(explicit=None, default=DEFAULT_CONTEXT_TOKENS, trained=trained)
-        )
+        self._context_for_model = context_for_model or num_ctx_for_model
         # httpx's own read limit is only a backstop: the two limits above are enforced per part.
         self._timeout = httpx.Timeout(max(read_timeout, self.first_byte_timeout) + 5, connect=connect_timeout)
         self._clients: dict[asyncio.AbstractEventLoop, _Client] = {}
@@ -215,8 +213,6 @@ def default_llm() -> OllamaLLM:
     global _default
     if _default is None:
         from django.conf import settings
-
-        from agents_app.model_context import num_ctx_for_model
 
         _default = OllamaLLM(
             host=settings.OLLAMA_HOST,

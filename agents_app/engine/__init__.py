@@ -1,7 +1,6 @@
 """Navi's agent engine: plain async Python, no Django. The host drives `run_agent` and supplies the ports."""
 
 from agents_app.engine.agent import (
-    DEFAULT_CONTEXT_TOKENS,
     AgentSpec,
     Compress,
     ContextUsage,
@@ -18,7 +17,6 @@ from agents_app.engine.messages import ChatMessage, ToolCall
 from agents_app.engine.stop import Stopped, StopSignal
 
 __all__ = [
-    "DEFAULT_CONTEXT_TOKENS",
     "LLM",
     "AgentSpec",
     "ChatMessage",

@@ -10,8 +10,6 @@ from agents_app.engine.messages import ChatMessage
 from agents_app.engine.stop import StopSignal
 from agents_app.engine.tools.base import ToolPorts, ToolRegistry
 
-DEFAULT_CONTEXT_TOKENS = 32768
-
 
 def context_budget(*, explicit: int | None, default: int, trained: int | None) -> int:
     """A profile's context window: its own, else the default; never more than the model was trained for."""
@@ -19,7 +17,7 @@ def context_budget(*, explicit: int | None, default: int, trained: int | None) -
     return min(wanted, trained) if trained else wanted
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AgentSpec:
     """The parts of a profile the engine needs."""
 
@@ -32,8 +30,8 @@ class AgentSpec:
     options: Mapping = field(default_factory=dict)
     max_iterations: int = 20
     max_context_tokens: int | None = None
-    # The window of a profile that sets none (NAVI_DEFAULT_CONTEXT_TOKENS), capped by the model's own.
-    default_context_tokens: int = DEFAULT_CONTEXT_TOKENS
+    # The window of a profile that sets none (the host's NAVI_DEFAULT_CONTEXT_TOKENS), capped by the model's own.
+    default_context_tokens: int
     planning_enabled: bool = False
     # Side calls (plans, summaries) think only when the profile asks: reasoning would spend their token budget.
     think_in_side_calls: bool = False

@@ -69,6 +69,15 @@ async def logged_until_final(run_id: str, timeout: float = 15) -> list[dict]:
         await asyncio.sleep(0.05)
 
 
+async def streaming(run_id: str) -> None:
+    """Once the run has streamed part of its answer."""
+    for _ in range(300):
+        if any(json.loads(e.text)["type"] == "stream_delta" for e in await run_log().read(run_id)):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the run streamed nothing")
+
+
 async def test_run_start_drives_the_run_to_a_stored_answer_and_a_final_logged_event(fake_ollama, layer, runner):
     session_id, run_id = await submit("hi " + script({"content": "Hello from the runner"}))
     message = await start_message(layer)
@@ -101,8 +110,7 @@ async def test_a_repeated_run_start_runs_the_run_once(fake_ollama, layer, runner
 async def test_run_stop_reaches_the_consumer_through_the_runs_control_group(fake_ollama, layer, runner):
     session_id, run_id = await submit("hi " + script({"tokens": 400, "delay": 0.05}))
     await runner.send_input(await start_message(layer))
-    while not [e for e in await run_log().read(run_id) if json.loads(e.text)["type"] == "stream_delta"]:
-        await asyncio.sleep(0.05)
+    await streaming(run_id)
 
     stopped = await database_sync_to_async(
         lambda: run_request_stop(user=user_get_or_create_owner(), session_id=session_id)

@@ -31,7 +31,14 @@ class CompletingLLM(ScriptedLLM):
 
 
 def agent(**fields) -> AgentSpec:
-    base = {"profile_id": "p", "name": "P", "model": "m", "system_prompt": "You are a test agent.", "max_iterations": 5}
+    base = {
+        "profile_id": "p",
+        "name": "P",
+        "model": "m",
+        "system_prompt": "You are a test agent.",
+        "max_iterations": 5,
+        "default_context_tokens": 32768,
+    }
     return AgentSpec(**{**base, **fields})
 
 

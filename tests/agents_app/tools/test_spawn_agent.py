@@ -31,9 +31,9 @@ def setup(*, is_admin=False, extra_tools=()):
     parent = make_input(tools=TOOLS)
     researcher = AgentSpec(
         profile_id="researcher", name="Researcher", model="research-model", system_prompt="You research.",
-        tools=("echo",), max_iterations=30,
+        tools=("echo",), max_iterations=30, default_context_tokens=32768,
     )  # fmt: skip
-    vault = AgentSpec(profile_id="vault", name="Vault", model="m", tools=("echo",))
+    vault = AgentSpec(profile_id="vault", name="Vault", model="m", tools=("echo",), default_context_tokens=32768)
     profiles = DictProfiles(parent.agent, researcher, vault, admin_only=("vault",), is_admin=is_admin)
     registry = ToolRegistry([spawn_agent_tool, echo_tool(), *extra_tools])
     return parent, ToolPorts(profiles=profiles), registry
