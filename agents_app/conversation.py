@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agents_app.engine import ChatMessage, ToolCall
-from sessions_app.models import Message
+from sessions_app.models import MESSAGE_BODY, Message
 
 
 def chat_message(message: Message) -> ChatMessage:
@@ -26,22 +26,11 @@ def chat_message(message: Message) -> ChatMessage:
 
 
 def message_fields(message: ChatMessage) -> dict:
-    """The columns to store for an engine message."""
+    """The columns to store for an engine message (its fields are named as the columns are)."""
     return {
-        "role": message.role,
-        "content": message.content,
+        **{column: getattr(message, column) for column in MESSAGE_BODY},
         "images": list(message.images),
         "tool_calls": [c.as_dict() for c in message.tool_calls],
-        "tool_call_id": message.tool_call_id,
-        "name": message.name,
-        "thinking": message.thinking,
-        "is_plan": message.is_plan,
-        "is_summary": message.is_summary,
-        "is_compression": message.is_compression,
-        "elapsed_seconds": message.elapsed_seconds,
-        "tool_call_count": message.tool_call_count,
-        "token_count": message.token_count,
-        "truncated": message.truncated,
         "in_display": message.in_display,
         "in_context": message.in_context,
     }

@@ -12,7 +12,7 @@ from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
 
-from sessions_app.models import ACTIVE_RUN_STATUSES, Message, PlanningLog, Run, Session
+from sessions_app.models import ACTIVE_RUN_STATUSES, MESSAGE_FLAGS, Message, PlanningLog, Run, Session
 from sessions_app.services.runs import run_request_stop_for_session
 from sessions_app.services.sessions import session_delete_by_operator
 
@@ -80,8 +80,7 @@ class MessageInline(admin.TabularInline):
 
     @admin.display(description="flags")
     def flags(self, message: Message) -> str:
-        names = ("is_plan", "is_compression", "is_summary", "truncated")
-        shown = [name.removeprefix("is_") for name in names if getattr(message, name)]
+        shown = [name.removeprefix("is_") for name in MESSAGE_FLAGS if getattr(message, name)]
         if not message.in_display:
             shown.append("model only")
         if not message.in_context:

@@ -58,6 +58,23 @@ class Message(models.Model):
         indexes = [models.Index(fields=["session", "id"])]
 
 
+# What a message is, as opposed to where it shows (in_display, in_context): the columns a context copy carries
+# over, that the engine's ChatMessage mirrors name for name, and that the API shows when set.
+MESSAGE_FLAGS = ("is_plan", "is_compression", "is_summary", "truncated")
+MESSAGE_STATS = ("elapsed_seconds", "tool_call_count", "token_count")
+MESSAGE_BODY = (
+    "role",
+    "content",
+    "images",
+    "tool_calls",
+    "tool_call_id",
+    "name",
+    "thinking",
+    *MESSAGE_FLAGS,
+    *MESSAGE_STATS,
+)
+
+
 class RunStatus(models.TextChoices):
     QUEUED = "queued"
     RUNNING = "running"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from sessions_app.models import Message, Session
+from sessions_app.models import MESSAGE_FLAGS, MESSAGE_STATS, Message, Session
 
 
 def iso(value) -> str | None:
@@ -24,11 +24,11 @@ def message_dict(message: Message) -> dict:
         body["name"] = message.name
     if message.thinking:
         body["thinking"] = message.thinking
-    for flag in ("is_plan", "is_compression", "is_summary", "truncated"):
+    for flag in MESSAGE_FLAGS:
         if getattr(message, flag):
             body[flag] = True
     body["created_at"] = iso(message.created_at)
-    for stat in ("elapsed_seconds", "tool_call_count", "token_count"):
+    for stat in MESSAGE_STATS:
         if getattr(message, stat) is not None:
             body[stat] = getattr(message, stat)
     return body

@@ -5,13 +5,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from sessions_app.models import Message, Session
+from sessions_app.models import MESSAGE_BODY, Message, Session
 
-# Columns a kept message carries into its context copy.
-_COPIED = (
-    "run_id", "role", "content", "images", "tool_calls", "tool_call_id", "name", "thinking",
-    "is_plan", "is_summary", "is_compression", "elapsed_seconds", "tool_call_count", "token_count", "truncated",
-)  # fmt: skip
+_COPIED = ("run_id", *MESSAGE_BODY)  # what a kept message carries into its context copy
 
 
 @transaction.atomic
