@@ -80,6 +80,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so it sees every error answer, Django's own included (docs/errors-and-limits.md).
+    "navi_project.errors.JsonErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -93,6 +95,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "navi_project.urls"
+CSRF_FAILURE_VIEW = "navi_project.views.csrf_failure"
 ASGI_APPLICATION = "navi_project.asgi.application"
 APPEND_SLASH = False
 TEMPLATES = [
