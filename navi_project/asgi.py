@@ -23,11 +23,12 @@ from django.conf import settings  # noqa: E402
 from accounts_app.auth import WebSocketAuthMiddleware  # noqa: E402
 from accounts_app.origin import WebSocketOriginGuard  # noqa: E402
 from agents_app.runner import AgentRunnerConsumer  # noqa: E402
-from navi_project import request_bodies  # noqa: E402
+from navi_project import request_bodies, websocket_limits  # noqa: E402
 from sessions_app.routing import websocket_urlpatterns  # noqa: E402
 from sessions_app.services.dispatch import RUNNER_CHANNEL  # noqa: E402
 
 request_bodies.install()  # large uploads: 413 early, never whole in memory (see the module)
+websocket_limits.install()  # frames up to NAVI_MAX_MESSAGE_BYTES both ways, 1009 past it (see the module)
 
 
 class StartsInProcessRunner:

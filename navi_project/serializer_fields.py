@@ -21,3 +21,14 @@ class StrictBooleanField(serializers.BooleanField):
         if isinstance(data, bool):
             return data
         self.fail("invalid")
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string only: DRF's own turns 5 and 1.5 into "5" and "1.5"."""
+
+    default_error_messages = {"invalid": "must be a string"}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)

@@ -80,6 +80,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so it sees every error answer, Django's own included (docs/errors-and-limits.md).
+    "navi_project.errors.JsonErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -93,6 +95,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "navi_project.urls"
+CSRF_FAILURE_VIEW = "navi_project.views.csrf_failure"
 ASGI_APPLICATION = "navi_project.asgi.application"
 APPEND_SLASH = False
 TEMPLATES = [
@@ -148,6 +151,10 @@ else:
 NAVI_HEARTBEAT_SECONDS = config.positive_number(env, "NAVI_HEARTBEAT_SECONDS", 20)
 # A running run whose runner has not checked in for this long is taken as dead and marked failed.
 NAVI_RUN_STALE_SECONDS = config.positive_number(env, "NAVI_RUN_STALE_SECONDS", 30)
+# The largest message a client may send: a WebSocket frame (daphne's limit is set to it, and the server announces
+# it on each socket's first event) or the body of POST /sessions/{id}/messages. Not configurable: the input rules
+# (sessions_app.inputs) are sized so that every message they accept fits (docs/errors-and-limits.md).
+NAVI_MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 # How long the synchronous POST /sessions/{id}/messages waits for its run.
 NAVI_SYNC_RUN_TIMEOUT = config.positive_number(env, "NAVI_SYNC_RUN_TIMEOUT", 600)
 
@@ -209,7 +216,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts_app.auth.NaviAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["navi_project.json_body.StrictJSONParser"],
     "EXCEPTION_HANDLER": "navi_project.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_SCHEMA_CLASS": "navi_project.openapi.NaviAutoSchema",

@@ -7,14 +7,16 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_safe
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
-from navi_project.errors import error_body
+from navi_project.errors import body_too_large, error_body
 from navi_project.openapi import ErrorSerializer, html_response, plain_operation
 
 
@@ -38,6 +40,8 @@ def index(request):
     summary="The server answers",
     responses=inline_serializer("Health", {"status": serializers.ChoiceField(choices=("ok",))}),
 )
+@csrf_exempt  # nothing to protect: a POST is answered 405, not a CSRF page
+@require_safe
 def health(request):
     return JsonResponse({"status": "ok"})
 
@@ -69,6 +73,10 @@ def static_file(request, path: str):
     return response
 
 
+# Django's error handlers (urls.py) and its CSRF failure view: the one JSON shape, never Django's pages.
+# navi_project.errors.JsonErrorMiddleware covers what these do not see (DEBUG's technical pages).
+
+
 def not_found(request, exception=None):
     return JsonResponse(error_body("Not found"), status=404)
 
@@ -78,9 +86,16 @@ def server_error(request):
 
 
 def bad_request(request, exception=None):
-    # Also for a Host outside ALLOWED_HOSTS (DNS rebinding) and over-large form data: JSON, never Django's page.
+    if isinstance(exception, RequestDataTooBig):
+        return JsonResponse(error_body(body_too_large(None)), status=413)
+    if isinstance(exception, DisallowedHost):
+        return JsonResponse(error_body("The Host header names a host this server does not serve"), status=400)
     return JsonResponse(error_body("Bad request"), status=400)
 
 
 def forbidden(request, exception=None):
     return JsonResponse(error_body("Forbidden"), status=403)
+
+
+def csrf_failure(request, reason: str = ""):
+    return JsonResponse(error_body(f"CSRF check failed: {reason}" if reason else "CSRF check failed"), status=403)

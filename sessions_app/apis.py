@@ -7,6 +7,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from navi_project.serializer_fields import StrictBooleanField, StrictCharField
 from sessions_app import presenters, schemas, selectors
 from sessions_app.services.runs import run_request_stop
 from sessions_app.services.sessions import session_create, session_delete, session_set_pinned
@@ -14,7 +15,7 @@ from sessions_app.services.sessions import session_create, session_delete, sessi
 
 class SessionListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
-        profile_id = serializers.CharField(max_length=100)
+        profile_id = StrictCharField(max_length=100)
 
     @extend_schema(
         operation_id="sessions_list",
@@ -69,7 +70,7 @@ class SessionDetailApi(APIView):
 
 class SessionPinApi(APIView):
     class InputSerializer(serializers.Serializer):
-        pinned = serializers.BooleanField()
+        pinned = StrictBooleanField()
 
     @extend_schema(
         operation_id="sessions_pin",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 
 from channels.db import database_sync_to_async
@@ -15,11 +16,14 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from accounts_app.auth_sessions import auth_session_group, auth_session_still_live
-from navi_project.errors import ApplicationError
+from navi_project.errors import ApplicationError, error_event
+from navi_project.json_body import json_loads
 from sessions_app.inputs import parse_user_message
 from sessions_app.runlog import LogEntry, run_log, session_group
 from sessions_app.selectors import run_active_for_session, session_get_for_user
 from sessions_app.services.runs import message_submit, run_fail_if_stale
+
+logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4001
 CLOSE_NOT_FOUND = 4004
@@ -119,19 +123,27 @@ class SessionConsumer(AsyncWebsocketConsumer):
         await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def receive(self, text_data=None, bytes_data=None):
+        if text_data is None:
+            return await self._send_error('Send messages as JSON text frames: {"type": "message", ...}')
         try:
-            data = json.loads(text_data) if text_data is not None else None
-        except ValueError:
-            return await self._send_error("Messages must be JSON")
-        if not isinstance(data, dict) or data.get("type") != "message":
-            kind = data.get("type") if isinstance(data, dict) else None
-            return await self._send_error(f'Unknown message type {kind!r}: send {{"type": "message", ...}}')
-        try:
+            if len(text_data) > settings.NAVI_MAX_MESSAGE_BYTES:  # daphne refuses these first; other servers may not
+                raise ApplicationError(
+                    f"The message is larger than max_frame_bytes ({settings.NAVI_MAX_MESSAGE_BYTES})"
+                )
+            data = json_loads(text_data, what="Messages")
+            if not isinstance(data, dict) or data.get("type") != "message":
+                kind = data.get("type") if isinstance(data, dict) else None
+                shown = repr(kind)[:100]
+                raise ApplicationError(f'Unknown message type {shown}: send {{"type": "message", ...}}')
             run_id = await _submit(self.user, self.session_id, data, self.auth_session_id)
         except SignInEnded:
             return await self.close(code=CLOSE_UNAUTHENTICATED)
         except ApplicationError as exc:
-            return await self._send_error(exc.message)
+            return await self._send_error(exc)
+        except Exception:
+            # Whatever went wrong, the socket stays: the client is told, the log has the rest.
+            logger.exception("A message on session %s failed", self.session_id)
+            return await self._send_error("The message could not be processed (a server error)")
         if self.run_id != run_id:
             self._track(run_id)
 
@@ -188,11 +200,19 @@ class SessionConsumer(AsyncWebsocketConsumer):
     # --- Sending ----------------------------------------------------------------------------------------------
 
     async def _send_text(self, text: str) -> None:
+        if not getattr(self, "announced", False):
+            # The first frame of a connection says how large a frame may be, either way (docs/errors-and-limits.md).
+            self.announced = True
+            text = json.dumps({**json.loads(text), "max_frame_bytes": settings.NAVI_MAX_MESSAGE_BYTES})
+        elif len(text) > settings.NAVI_MAX_MESSAGE_BYTES:  # json.dumps writes ASCII: characters are bytes
+            # The engine's event builders keep events far smaller; should one slip through, the socket survives.
+            logger.error("An event of %d bytes for session %s was not sent", len(text), self.session_id)
+            text = error_event(f"An event of {len(text)} bytes was too large to send; the session's history has it")
         self.last_sent = time.monotonic()
         await self.send(text_data=text)
 
-    async def _send_error(self, message: str) -> None:
-        await self._send_text(_event("error", message=message))
+    async def _send_error(self, error: ApplicationError | str) -> None:
+        await self._send_text(error_event(error))
 
     async def _heartbeats(self) -> None:
         interval = settings.NAVI_HEARTBEAT_SECONDS

@@ -92,15 +92,25 @@ class PlanningSerializer(serializers.Serializer):
 
 
 class AttachedFileSerializer(serializers.Serializer):
-    path = serializers.CharField(help_text="The `path` the upload answered")
+    """The upload's answer may be passed whole; other fields are refused."""
+
+    path = serializers.CharField(max_length=1000, help_text="The `path` the upload answered")
+    name = serializers.CharField(max_length=1000, required=False)
+    size = serializers.IntegerField(required=False)
+    content_type = serializers.CharField(max_length=1000, required=False)
 
 
 class UserMessageSerializer(serializers.Serializer):
+    """Checked by sessions_app.inputs (strict types, unknown fields refused); see docs/errors-and-limits.md."""
+
     content = serializers.CharField(max_length=200_000)
     images = serializers.ListField(
-        child=serializers.CharField(), required=False, max_length=10, help_text="Base64 or data: URLs"
+        child=serializers.CharField(),
+        required=False,
+        max_length=10,
+        help_text="Base64 or data: URLs; at most 20 MB decoded in all",
     )
-    files = AttachedFileSerializer(many=True, required=False, help_text="Files uploaded to this session")
+    files = AttachedFileSerializer(many=True, required=False, max_length=20, help_text="Files uploaded to this session")
 
 
 class ReplySerializer(serializers.Serializer):

@@ -29,7 +29,7 @@ def _submit(request, session_id) -> Run:
     user = user_required(request)
     # Ownership first: checking attached files of another user's session would tell which names it holds.
     session = session_get_for_user(user=user, session_id=session_id)
-    data = json_body(request)
+    data = json_body(request, max_bytes=settings.NAVI_MAX_MESSAGE_BYTES)
     return message_submit(user=user, session_id=session.id, message=parse_user_message(data, session_id=session.id))
 
 

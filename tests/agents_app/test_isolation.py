@@ -11,6 +11,7 @@ import json
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import HttpCommunicator, WebsocketCommunicator
+from django.conf import settings
 
 from accounts_app.auth_sessions import auth_session_create
 from accounts_app.models import User
@@ -97,7 +98,10 @@ async def say(people, who: str, session_id: str, content: str) -> dict:
     headers = [(b"host", b"localhost"), (b"authorization", f"Bearer {people[f'{who}_secret']}".encode())]
     ws = WebsocketCommunicator(application, f"/ws/sessions/{session_id}", headers=headers)
     connected, _ = await ws.connect(timeout=10)
-    assert connected and await ws.receive_json_from(timeout=10) == {"type": "session_sync"}
+    assert connected and await ws.receive_json_from(timeout=10) == {
+        "type": "session_sync",
+        "max_frame_bytes": settings.NAVI_MAX_MESSAGE_BYTES,
+    }
     await ws.send_json_to({"type": "message", "content": content})
     while (event := await ws.receive_json_from(timeout=30))["type"] not in ("stream_end", "error"):
         pass

@@ -173,7 +173,7 @@ def test_a_host_navi_does_not_serve_answers_json_not_djangos_page(live):
     with rest(live.url) as api:
         response = api.get("/health", headers={"Host": "evil.example"})
         assert response.status_code == 400 and response.headers["content-type"] == "application/json"
-        assert response.json()["detail"] == "Bad request"
+        assert "Host" in response.json()["detail"]
 
 
 def test_bodies_past_a_json_endpoints_size_are_refused_before_they_are_read(live):

@@ -6,6 +6,7 @@ import asyncio
 import json
 
 import pytest
+from django.conf import settings
 
 from tests.e2e.client import connect, new_session, rest, types
 
@@ -238,7 +239,7 @@ async def test_a_socket_that_joins_while_the_summary_is_written_gets_the_end_the
             break
         await asyncio.sleep(0.05)
     second = await connect(live.ws_url(live.other_url(), sid))
-    assert (await second.next()) == {"type": "stream_start"}
+    assert (await second.next()) == {"type": "stream_start", "max_frame_bytes": settings.NAVI_MAX_MESSAGE_BYTES}
     assert (await second.next())["type"] == "replay_start"
     replayed = await second.until("replay_end")
     assert "stream_end" not in types(replayed)  # the run is still writing its summary

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from django.conf import settings
 
 from tests.e2e.client import connect, new_session, rest, types
 from tests.fakes.fake_ollama import script
@@ -23,7 +24,7 @@ async def test_reconnecting_on_another_front_end_mid_run_replays_each_event_exac
     await first.close()
 
     second = await connect(live.ws_url(live.other_url(), sid))
-    assert (await second.next()) == {"type": "stream_start"}
+    assert (await second.next()) == {"type": "stream_start", "max_frame_bytes": settings.NAVI_MAX_MESSAGE_BYTES}
     replay = await second.next()
     assert replay["type"] == "replay_start" and replay["count"] >= 3
     replayed = [await second.next() for _ in range(replay["count"])]
@@ -80,7 +81,7 @@ async def test_a_runner_killed_mid_run_leaves_the_session_usable(live):
         live.start_front_end("front-again")
         live.wait_ready()
         again = await connect(live.ws_url(live.url, sid))
-        assert (await again.next()) == {"type": "session_sync"}
+        assert (await again.next()) == {"type": "session_sync", "max_frame_bytes": settings.NAVI_MAX_MESSAGE_BYTES}
         await again.message("are you back?")
         events = await again.until("stream_end", timeout=30)
         assert events[-1]["content"] == "Echo: are you back?"

@@ -8,6 +8,7 @@ import json
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.utils import timezone
 
 from accounts_app.auth import WebSocketAuthMiddleware
@@ -65,7 +66,7 @@ async def test_an_unknown_session_closes_with_4004(fake_ollama, runner):
 async def test_a_message_streams_the_answer_and_stores_both_sides(fake_ollama, runner):
     sid = await new_session()
     ws = await open_socket(sid)
-    assert await ws.receive_json_from() == {"type": "session_sync"}
+    assert await ws.receive_json_from() == {"type": "session_sync", "max_frame_bytes": settings.NAVI_MAX_MESSAGE_BYTES}
     await ws.send_json_to(
         {"type": "message", "content": "hi " + script({"thinking": "Let me see.", "content": "Hello there friend"})}
     )
@@ -128,7 +129,10 @@ async def test_reconnecting_mid_run_replays_every_event_once_then_goes_live(fake
     second = await open_socket(sid)
     start = await second.receive_json_from()
     replay = await second.receive_json_from()
-    assert start == {"type": "stream_start"} and replay["type"] == "replay_start"
+    assert (
+        start == {"type": "stream_start", "max_frame_bytes": settings.NAVI_MAX_MESSAGE_BYTES}
+        and replay["type"] == "replay_start"
+    )
     replayed = [await second.receive_json_from() for _ in range(replay["count"])]
     assert (await second.receive_json_from()) == {"type": "replay_end"}
     live = await until(second, "stream_end")
@@ -200,7 +204,10 @@ async def test_a_run_whose_runner_died_is_failed_on_connect_and_the_session_is_u
 
     await orphan()
     ws = await open_socket(sid)
-    assert (await ws.receive_json_from()) == {"type": "session_sync"}
+    assert (await ws.receive_json_from()) == {
+        "type": "session_sync",
+        "max_frame_bytes": settings.NAVI_MAX_MESSAGE_BYTES,
+    }
     assert (await stored(sid))[-1] == ("assistant", "half an")
     await ws.send_json_to({"type": "message", "content": "again"})
     assert (await until(ws, "stream_end"))[-1]["content"].startswith("Echo: again")

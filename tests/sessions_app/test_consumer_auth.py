@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.utils import timezone
 
 from accounts_app.auth_sessions import auth_session_create
@@ -46,7 +47,10 @@ async def test_a_message_on_a_socket_whose_sign_in_ended_unannounced_closes_it_w
     secret, session_id = await signed_in_session()
     ws = socket(f"/ws/sessions/{session_id}", secret)
     connected, _ = await ws.connect()
-    assert connected and await ws.receive_json_from() == {"type": "session_sync"}
+    assert connected and await ws.receive_json_from() == {
+        "type": "session_sync",
+        "max_frame_bytes": settings.NAVI_MAX_MESSAGE_BYTES,
+    }
     await end_quietly()
     await ws.send_json_to({"type": "message", "content": "hello from a dead session"})
     assert (await ws.receive_output(5))["code"] == 4001

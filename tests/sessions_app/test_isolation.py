@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import HttpCommunicator, WebsocketCommunicator
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
@@ -257,7 +258,10 @@ async def test_a_websocket_to_another_users_session_closes_with_4004(world, runn
     # waits to relay its live events.
     assert await socket_outcome(world.sid, credentials(world.a_secret, via)) is None
     of_b = await database_sync_to_async(session_create)(user=world.b, profile_id="secretary")
-    assert await socket_outcome(of_b.id, credentials(world.b_secret, via)) == {"type": "session_sync"}
+    assert await socket_outcome(of_b.id, credentials(world.b_secret, via)) == {
+        "type": "session_sync",
+        "max_frame_bytes": settings.NAVI_MAX_MESSAGE_BYTES,
+    }
 
 
 async def test_a_websocket_without_credentials_closes_with_4001(world, runner):
@@ -289,7 +293,11 @@ async def test_a_websocket_hears_only_the_runs_of_its_own_session(world, runner,
         application, f"/ws/sessions/{of_c.id}", headers=[*headers, *credentials(world.a_secret)]
     )
     assert (await listener.connect(timeout=10))[0] and (await speaker.connect(timeout=10))[0]
-    assert await listener.receive_json_from() == await speaker.receive_json_from() == {"type": "session_sync"}
+    assert (
+        await listener.receive_json_from()
+        == await speaker.receive_json_from()
+        == {"type": "session_sync", "max_frame_bytes": settings.NAVI_MAX_MESSAGE_BYTES}
+    )
     await speaker.send_json_to({"type": "message", "content": f"{SECRET_MARK} " + script({"content": "secret words"})})
     while (event := await speaker.receive_json_from(timeout=15))["type"] != "stream_end":
         pass
