@@ -111,7 +111,13 @@ async def _play(session_id: str, runs: list[list[Step]], reconnect_first: bool) 
     return client, logs
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=30,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(runs=st.lists(_run_steps(), min_size=1, max_size=2), reconnect_first=st.booleans())
 def test_any_interleaving_of_reconnects_drops_and_repeats_shows_every_event_once_in_order(runs, reconnect_first):
     channel_layers.backends.clear()  # a fresh layer for this example's event loop
