@@ -80,9 +80,10 @@ class User:
         self.ws = await websockets.connect(self.servers.ws_url(base, self.sid), max_size=None, open_timeout=30)
         opening = [await self.next()]
         if opening[0]["type"] == "stream_start":
-            opening.append(await self.next())  # replay_start
-            for _ in range(opening[-1]["count"] + 1):  # the replayed events, replay_end
-                opening.append(await self.next())
+            opening.append(await self.next())
+            if opening[-1]["type"] == "replay_start":
+                for _ in range(opening[-1]["count"] + 1):  # the replayed events, replay_end
+                    opening.append(await self.next())
         self.tally.note("WS connect (to sync or replay end)", time.perf_counter() - started, 200)
         return opening
 
@@ -91,6 +92,12 @@ class User:
             event = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
             if event["type"] != "heartbeat":
                 return event
+
+    async def settle(self, opening: list[dict]) -> None:
+        """A socket that opened on a run still going follows it to its end before the user types again."""
+        events = [e for e in opening if e["type"] not in ("replay_start", "replay_end", "session_sync")]
+        while events and events[-1]["type"] not in TERMINAL:
+            events.append(await self.next())
 
     async def message(self, action: str) -> None:
         words = " ".join(f"t{self.rng.randrange(1000)}" for _ in range(self.rng.randint(5, 60)))
@@ -155,7 +162,7 @@ class User:
                 self.tally.problems.append(f"{type(exc).__name__}: {exc}")
                 self.tally.server_errors += isinstance(exc, websockets.ConnectionClosedError)
                 try:
-                    await self.connect()
+                    await self.settle(await self.connect())
                 except (OSError, TimeoutError, websockets.WebSocketException) as again:
                     self.tally.problems.append(f"reconnect: {type(again).__name__}: {again}")
         if self.ws is not None:
