@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench bench-admin demo lint migrate venv browser
+.PHONY: run test bench bench-admin soak demo lint migrate venv browser
 
 venv: $(VENV)/.installed
 
@@ -44,3 +44,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+
+# Many users for a bounded time (bench/soak.py): 5xx, lost or doubled events, p99 per endpoint. SOAK_ARGS=--quick.
+soak: venv
+	$(PY) -m bench.soak $(SOAK_ARGS)

@@ -63,11 +63,14 @@ class NaviServers:
     env: dict
     front_ends: list[str] = field(default_factory=list)  # base URLs
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    commands: dict[str, list[str]] = field(default_factory=dict)  # what started each process, for restart()
     logs: list[Path] = field(default_factory=list)
+    # Databases and services started for these servers alone, ended by stop() (callables).
+    cleanups: list = field(default_factory=list)
 
     @property
     def uses_workers(self) -> bool:
-        return bool(self.env.get("REDIS_URL"))
+        return bool(self.env.get("REDIS_URL")) and self.env.get("NAVI_RUNNER") != "inprocess"
 
     @property
     def url(self) -> str:
@@ -87,6 +90,7 @@ class NaviServers:
             args, cwd=ROOT, env=self.env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
         )
         self.processes[name] = proc
+        self.commands[name] = args
         return proc
 
     def start_front_end(self, name: str, port: int | None = None) -> str:
@@ -105,6 +109,17 @@ class NaviServers:
         proc = self.processes.pop(name)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
+
+    def restart(self, name: str) -> subprocess.Popen:
+        """Start a killed (or running) process again with the same command, a front end on the same port."""
+        if name in self.processes:
+            self.kill(name)
+        proc = self._spawn(name, self.commands[name])
+        self.wait_ready()
+        return proc
+
+    def workers(self) -> dict[str, subprocess.Popen]:
+        return {name: proc for name, proc in self.processes.items() if name.startswith("worker")}
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -136,6 +151,8 @@ class NaviServers:
                 os.killpg(proc.pid, signal.SIGKILL)
         if self.env.get("DATABASE_URL", "").startswith("postgres"):
             _drop_postgres_database(self.env["DATABASE_URL"])
+        for cleanup in reversed(self.cleanups):
+            cleanup()
 
 
 def start_servers(
@@ -147,9 +164,12 @@ def start_servers(
     redis_url: str | None = None,
     port: int | None = None,
     redis_db_offset: int = 1,
+    workers: bool | None = None,
 ) -> NaviServers:
     """Migrate a fresh database and start the servers. URLs default to DATABASE_URL / REDIS_URL of this process;
-    `port` is the first front end's (for a NAVI_PUBLIC_URL known before it starts)."""
+    `port` is the first front end's (for a NAVI_PUBLIC_URL known before it starts). `workers` (default: whenever
+    there is Redis) chooses two front ends and two `runworker` processes over one server running its runner
+    in-process (which, given Redis, keeps its channel layer and run log there)."""
     profiles = workdir / "profiles"
     profiles.mkdir(parents=True)
     for source in [*(ROOT / "profiles").glob("*.yaml"), *(ROOT / "tests" / "profiles").glob("*.yaml")]:
@@ -175,11 +195,15 @@ def start_servers(
         env["DATABASE_URL"] = f"sqlite:///{workdir / 'navi.sqlite3'}"
     if env.get("REDIS_URL"):
         env["REDIS_URL"] = _other_redis_db(env["REDIS_URL"], redis_db_offset)
+    if workers is None:
+        workers = bool(env.get("REDIS_URL"))
+    if env.get("REDIS_URL") and not workers:
+        env["NAVI_RUNNER"] = "inprocess"
     env.update(extra_env or {})
     servers = NaviServers(workdir=workdir, env=env)
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     servers.start_front_end("front-1", port)
-    if servers.uses_workers:
+    if workers:
         servers.start_front_end("front-2")
         servers.start_worker("worker-1")
         servers.start_worker("worker-2")
