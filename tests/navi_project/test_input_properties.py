@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from accounts_app.models import User
 from accounts_app.services import user_get_or_create_owner
+from sessions_app.inputs import MESSAGE_FIELDS
 from sessions_app.models import Message, Run, Session
 from sessions_app.services.sessions import session_create
 from tests.sessions_app.test_consumer import ws_app
@@ -122,23 +123,28 @@ message_frames = st.fixed_dictionaries(
 frames = st.one_of(message_frames, message_frames, bodies)
 
 
+def _clean_text(text: str) -> bool:
+    """No NUL and no lone surrogate: text the database and every JSON encoder can hold."""
+    return "\x00" not in text and not any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
 def _accepts(frame) -> bool:
-    """The message rules, strictly typed: text content, and `images` and `files` lists when present."""
-    if not isinstance(frame, dict) or frame.get("type") != "message":
+    """The message rules, strictly typed: only the known fields, text content, and `images` and `files` lists
+    when present."""
+    if not isinstance(frame, dict) or frame.get("type") != "message" or set(frame) - MESSAGE_FIELDS:
         return False
     content = frame.get("content")
-    if not isinstance(content, str) or not content.strip():
+    if not isinstance(content, str) or not content.strip() or not _clean_text(content):
         return False
-    if frame.get("images") not in (None, []):
-        return False  # generated images are never real ones: only none at all can pass
-    return "files" not in frame or frame["files"] is None or frame["files"] == []
+    # Generated images and files are never real ones: only empty lists can pass.
+    return all(frame[field] == [] for field in ("images", "files") if field in frame)
 
 
 async def _exchange(session_id: str, text: str) -> tuple[list[dict], dict | None]:
     ws = WebsocketCommunicator(ws_app(), f"/ws/sessions/{session_id}")
     connected, _ = await ws.connect()
     assert connected
-    assert await ws.receive_json_from(timeout=10) == {"type": "session_sync"}
+    assert (await ws.receive_json_from(timeout=10))["type"] == "session_sync"
     await ws.send_to(text_data=text)
     events = []
     while True:
