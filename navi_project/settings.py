@@ -119,8 +119,14 @@ if DATABASES["default"]["ENGINE"] not in ("django.db.backends.sqlite3", "django.
     raise config.ConfigError("DATABASE_URL must be a postgres:// or sqlite:// URL")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers (the REST API) go on while the runner writes; the timeout rides out short write locks.
+    # IMMEDIATE: a transaction takes the write lock when it begins, so it waits its turn on the busy timeout. A
+    # deferred one that reads first and then writes is refused "database is locked" at once instead of waiting.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
 # Keep connections: Channels closes "old" ones around every database_sync_to_async call, and opening one per
 # call (SQLite's PRAGMAs included) costs more than the query.
