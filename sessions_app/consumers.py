@@ -14,6 +14,7 @@ import logging
 import time
 
 from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -230,6 +231,8 @@ class SessionConsumer(AsyncWebsocketConsumer):
             # A silent run may have lost its runner, or its end been lost on the way: look (see run_check).
             try:
                 await self.channel_layer.send(self.channel_name, {"type": "run.check", "run_id": self.run_id})
+            except ChannelFull:
+                pass  # this front end is behind on its messages: the next heartbeat looks again
             except Exception:  # the layer's blip must not end this socket's heartbeats
                 logger.exception("run check of session %s failed", self.session_id)
 
