@@ -1,7 +1,8 @@
 """The agent runner inside the server process, for the embedded setup (no REDIS_URL).
 
 It is the same Channels worker `runworker agent-runner` runs, listening on the in-memory channel layer of this
-process, started on the event loop that serves the first request.
+process, started on the event loop that serves the first request. It is supervised: should the worker die (a
+layer error, a malformed message on its channel), that is logged and a new worker starts after a short wait.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ logger = logging.getLogger(__name__)
 
 _started_on: asyncio.AbstractEventLoop | None = None
 _orphans_checked = False
+_task: asyncio.Task | None = None  # a reference: the loop keeps only a weak one
 
 
 async def ensure_inprocess_runner() -> None:
-    global _started_on, _orphans_checked
+    global _started_on, _orphans_checked, _task
     loop = asyncio.get_running_loop()
     if _started_on is loop:
         return
@@ -35,7 +37,32 @@ async def ensure_inprocess_runner() -> None:
         failed = await database_sync_to_async(run_fail_orphans)()
         if failed:
             logger.warning("marked %d run(s) of an earlier server process as failed", failed)
-    app = ChannelNameRouter({RUNNER_CHANNEL: AgentRunnerConsumer.as_asgi()})
-    worker = Worker(application=app, channels=[RUNNER_CHANNEL], channel_layer=get_channel_layer())
-    loop.create_task(worker.arun(), name="navi-inprocess-runner")
+    _task = loop.create_task(_supervised_worker(), name="navi-inprocess-runner")
     logger.info("agent runner started in-process")
+
+
+FIRST_RESTART_SECONDS = 0.2
+LONGEST_RESTART_SECONDS = 10.0
+
+
+async def _supervised_worker() -> None:
+    delay = FIRST_RESTART_SECONDS
+    while True:
+        app = ChannelNameRouter({RUNNER_CHANNEL: AgentRunnerConsumer.as_asgi()})
+        worker = Worker(application=app, channels=[RUNNER_CHANNEL], channel_layer=get_channel_layer())
+        started = asyncio.get_running_loop().time()
+        checker = asyncio.ensure_future(worker.application_checker())  # Worker.arun would leave it running
+        try:
+            await worker.handle()
+            logger.error("the in-process agent runner stopped; starting it again")
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("the in-process agent runner crashed; starting it again")
+        finally:
+            checker.cancel()
+        # Runs it had started go on: each is a task of its own, and hears its stop on its own channel.
+        if asyncio.get_running_loop().time() - started > LONGEST_RESTART_SECONDS:
+            delay = FIRST_RESTART_SECONDS
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, LONGEST_RESTART_SECONDS)

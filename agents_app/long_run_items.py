@@ -6,19 +6,19 @@ from channels.db import database_sync_to_async
 
 from agents_app.conversation import message_fields
 from agents_app.engine import Compress, PlanningTrace
-from sessions_app.services.compression import session_compress_context
-from sessions_app.services.planning_logs import planning_log_add
+from sessions_app.services.run_progress import run_add_planning_log, run_compress_context
 
 
 @database_sync_to_async
-def store_long_run_item(item: Compress | PlanningTrace, *, session_id: str, run_id: str) -> None:
+def store_long_run_item(item: Compress | PlanningTrace, *, session_id: str, run_id: str, owner_token: str) -> None:
+    """Raises RunFenced (and stores nothing) when the run is not this runner's any more."""
+    claim = {"session_id": session_id, "run_id": run_id, "owner_token": owner_token}
     if isinstance(item, Compress):
-        session_compress_context(
-            session_id=session_id,
-            run_id=run_id,
+        run_compress_context(
+            **claim,
             keep_recent=item.keep_recent,
             summary=message_fields(item.summary),
             marker=message_fields(item.marker),
         )
     else:
-        planning_log_add(session_id=session_id, run_id=run_id, needs_plan=item.needs_plan, phases=list(item.phases))
+        run_add_planning_log(**claim, needs_plan=item.needs_plan, phases=list(item.phases))

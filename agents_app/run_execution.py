@@ -2,12 +2,17 @@
 
 The terminal event (stream_end, stream_stopped or error) is published only after the run is closed in the
 database, so a client that sends its next message the moment it sees the end is never told a run is active.
+
+Every write carries the claim's owner token (see sessions_app.services.run_progress). A runner whose write is
+refused (its run failed as stale, or deleted with its session) stops its engine and writes and relays nothing
+more: the run's end was already told by whoever took it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import aclosing
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -35,6 +40,7 @@ from agents_app.stores import DjangoMemoryStore, DjangoProfileDirectory, DjangoT
 from agents_app.tool_registry import tool_registry
 from sessions_app.models import RunStatus
 from sessions_app.services import run_progress
+from sessions_app.services.run_progress import RunFenced
 
 logger = logging.getLogger(__name__)
 
@@ -105,13 +111,26 @@ class _Answer:
         return "".join(self.parts)
 
 
+class _Claim:
+    """This runner's hold on a run: what every write carries, and whether a write found it lost."""
+
+    def __init__(self, start: run_progress.RunStart) -> None:
+        self.ids = {"session_id": start.session_id, "run_id": start.run_id, "owner_token": start.owner_token}
+        self.lost = False
+
+    def check(self) -> None:
+        if self.lost:
+            raise RunFenced
+
+
 async def execute_run(run_id: str, stop: StopSignal, *, layer) -> None:
     start, run_input = await begin(run_id)
     if start is None:
         return
+    claim = _Claim(start)
     publisher = RunPublisher(layer=layer, session_id=start.session_id, run_id=run_id)
     answer = _Answer()
-    heartbeat = asyncio.create_task(_heartbeats(run_id, stop, answer))
+    heartbeat = asyncio.create_task(_heartbeats(claim, stop, answer), name=f"navi-run-heartbeat-{run_id}")
     terminal = ev.error("The run ended without an answer.")
     trailing: list[dict] = []  # context_compressed: the spec sends it after stream_end
     if start.stop_requested:
@@ -122,46 +141,76 @@ async def execute_run(run_id: str, stop: StopSignal, *, layer) -> None:
             terminal = ev.error(run_input)
         else:
             services = RunServices(llm=default_llm(), tools=tool_registry(), ports=tool_ports(), stop=stop)
-            async for item in run_agent(run_input, services):
-                if isinstance(item, Emit):
-                    if item.event["type"] in ev.TERMINAL_TYPES:
-                        terminal = item.event
-                        continue
-                    if item.event["type"] == ev.CONTEXT_COMPRESSED:
-                        trailing.append(item.event)
-                        continue
-                    if item.event["type"] == ev.STREAM_DELTA:
-                        answer.parts.append(item.event["delta"])
-                    publisher.emit(item.event)
-                elif isinstance(item, Record):
-                    await message_append(session_id=start.session_id, run_id=run_id, **message_fields(item.message))
-                elif isinstance(item, Compress | PlanningTrace):
-                    await store_long_run_item(item, session_id=start.session_id, run_id=run_id)
-                elif isinstance(item, ContextUsage):
-                    await set_context_usage(
-                        session_id=start.session_id,
-                        context_tokens=item.context_tokens,
-                        max_context_tokens=item.max_context_tokens,
-                    )
+            async with aclosing(run_agent(run_input, services)) as items:
+                async for item in items:
+                    claim.check()
+                    terminal = await _handle(item, claim, publisher, answer, trailing) or terminal
+    except RunFenced:
+        claim.lost = True
     except Exception as exc:  # a bug must not leave the run hanging: report it and free the session
         logger.exception("run %s failed", run_id)
         terminal = ev.error(f"Internal error while generating the reply: {type(exc).__name__}: {exc}")
     finally:
         heartbeat.cancel()
-        status = _STATUS_FOR_END[terminal["type"]]
-        closed = await run_finish(run_id=run_id, status=status, error=terminal.get("message", ""))
-        if closed:  # else it was failed as stale meanwhile, and that already told the clients
-            publisher.emit(terminal, final=not trailing)
-            for index, event in enumerate(trailing, start=1):
-                publisher.emit(event, final=index == len(trailing))
-        await publisher.close()
+        await _close(claim, publisher, terminal, trailing)
 
 
-async def _heartbeats(run_id: str, stop: StopSignal, answer: _Answer) -> None:
+async def _handle(item, claim: _Claim, publisher: RunPublisher, answer: _Answer, trailing: list) -> dict | None:
+    """Relays or stores one engine item; returns the terminal event when it is one."""
+    if isinstance(item, Emit):
+        if item.event["type"] in ev.TERMINAL_TYPES:
+            return item.event
+        if item.event["type"] == ev.CONTEXT_COMPRESSED:
+            trailing.append(item.event)
+        else:
+            if item.event["type"] == ev.STREAM_DELTA:
+                answer.parts.append(item.event["delta"])
+            publisher.emit(item.event)
+    elif isinstance(item, Record):
+        await message_append(**claim.ids, **message_fields(item.message))
+    elif isinstance(item, Compress | PlanningTrace):
+        await store_long_run_item(item, **claim.ids)
+    elif isinstance(item, ContextUsage):
+        await set_context_usage(
+            **claim.ids, context_tokens=item.context_tokens, max_context_tokens=item.max_context_tokens
+        )
+    return None
+
+
+async def _close(claim: _Claim, publisher: RunPublisher, terminal: dict, trailing: list) -> None:
+    if not claim.lost:
+        try:
+            await run_finish(
+                run_id=claim.ids["run_id"],
+                owner_token=claim.ids["owner_token"],
+                status=_STATUS_FOR_END[terminal["type"]],
+                error=terminal.get("message", ""),
+            )
+        except RunFenced:
+            claim.lost = True
+    if claim.lost:
+        logger.info("run %s was taken from this runner (failed as stale, or deleted); it stops", claim.ids["run_id"])
+        publisher.abandon()
+    else:
+        publisher.emit(terminal, final=not trailing)
+        for index, event in enumerate(trailing, start=1):
+            publisher.emit(event, final=index == len(trailing))
+    await publisher.close()
+
+
+async def _heartbeats(claim: _Claim, stop: StopSignal, answer: _Answer) -> None:
     while True:
         await asyncio.sleep(heartbeat_seconds())
         try:
-            if await run_heartbeat(run_id=run_id, partial_content=answer.text()):
-                stop.set()  # the stop message may have been missed; the flag in the database is not
-        except Exception:
-            logger.exception("heartbeat of run %s failed", run_id)
+            stop_requested = await run_heartbeat(
+                run_id=claim.ids["run_id"], owner_token=claim.ids["owner_token"], partial_content=answer.text()
+            )
+        except RunFenced:
+            claim.lost = True
+            stop.set()  # the engine stops at once, even mid-stream or in a tool; nothing it yields is kept
+            return
+        except Exception:  # a database blip: the next beat tries again (the stale window spans several)
+            logger.exception("heartbeat of run %s failed", claim.ids["run_id"])
+            continue
+        if stop_requested:
+            stop.set()  # the stop message may have been missed; the flag in the database is not

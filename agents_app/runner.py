@@ -2,7 +2,8 @@
 
 `run.start` starts the run as a task of its own (a consumer handles one message at a time, so awaiting the run
 here would block every other run and every stop). Each run's consumer joins the run's control group, so a
-`run.stop` sent from any front end reaches it.
+`run.stop` sent from any front end reaches it. A run task that dies of a bug is logged with its traceback and
+its run failed at once, so its clients are told and the session is usable again.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import asyncio
 import logging
 
 from channels.consumer import AsyncConsumer
+from channels.db import database_sync_to_async
 
 from agents_app.engine import StopSignal
 from agents_app.run_execution import execute_run
 from sessions_app.runlog import run_control_group
+from sessions_app.services.runs import run_fail_crashed
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +26,7 @@ class AgentRunnerConsumer(AsyncConsumer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.runs: dict[str, tuple[asyncio.Task, StopSignal]] = {}
+        self._cleanups: set[asyncio.Task] = set()  # referenced, so the loop cannot drop them half done
 
     async def run_start(self, message):
         run_id = message["run_id"]
@@ -30,9 +34,9 @@ class AgentRunnerConsumer(AsyncConsumer):
             return
         stop = StopSignal()
         await self.channel_layer.group_add(run_control_group(run_id), self.channel_name)
-        task = asyncio.create_task(execute_run(run_id, stop, layer=self.channel_layer))
+        task = asyncio.create_task(execute_run(run_id, stop, layer=self.channel_layer), name=f"navi-run-{run_id}")
         self.runs[run_id] = (task, stop)
-        task.add_done_callback(lambda t: asyncio.ensure_future(self._forget(run_id, t)))
+        task.add_done_callback(lambda t: self._cleanups.add(asyncio.ensure_future(self._forget(run_id, t))))
 
     async def run_stop(self, message):
         entry = self.runs.get(message["run_id"])
@@ -40,7 +44,14 @@ class AgentRunnerConsumer(AsyncConsumer):
             entry[1].set()
 
     async def _forget(self, run_id: str, task: asyncio.Task) -> None:
-        self.runs.pop(run_id, None)
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("run %s crashed: %r", run_id, task.exception())
-        await self.channel_layer.group_discard(run_control_group(run_id), self.channel_name)
+        try:
+            self.runs.pop(run_id, None)
+            if not task.cancelled() and task.exception() is not None:
+                logger.error("run %s crashed", run_id, exc_info=task.exception())
+                if await database_sync_to_async(run_fail_crashed)(run_id=run_id):
+                    logger.warning("run %s failed after its crash; its clients were told", run_id)
+            await self.channel_layer.group_discard(run_control_group(run_id), self.channel_name)
+        except Exception:
+            logger.exception("cleaning up after run %s failed", run_id)
+        finally:
+            self._cleanups.discard(asyncio.current_task())

@@ -122,13 +122,25 @@ if DATABASES["default"]["ENGINE"] not in ("django.db.backends.sqlite3", "django.
     raise config.ConfigError("DATABASE_URL must be a postgres:// or sqlite:// URL")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers (the REST API) go on while the runner writes; the timeout rides out short write locks.
+    # IMMEDIATE: a transaction takes the write lock when it begins, so it waits its turn on the busy timeout. A
+    # deferred one that reads first and then writes is refused "database is locked" at once instead of waiting.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
-# Keep connections: Channels closes "old" ones around every database_sync_to_async call, and opening one per
-# call (SQLite's PRAGMAs included) costs more than the query.
-DATABASES["default"].setdefault("CONN_MAX_AGE", 600)
-DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A pool per process: Django runs each request's sync code on a thread of its own, and kept connections (one
+    # per thread) ran PostgreSQL out of connections at 90 requests at once. Requests beyond the pool wait for one.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 2, "max_size": 10, "timeout": 30}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them
+else:
+    # Keep connections: Channels closes "old" ones around every database_sync_to_async call, and opening one per
+    # call (SQLite's PRAGMAs included) costs more than the query.
+    DATABASES["default"].setdefault("CONN_MAX_AGE", 600)
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts_app.User"
 

@@ -1,7 +1,9 @@
 """WS /ws/sessions/{id}: translates the protocol to services and relays the session's run events.
 
 Each socket remembers the last sequence number it sent of the current run; the log fills any gap and drops
-repeats, so replay plus live events are every event exactly once, in order.
+repeats, so replay plus live events are every event exactly once, in order. A socket whose run has gone quiet
+asks the database how it stands (`run_check`): a run whose end never reached the log gets it appended there,
+once, from the run's stored state, so every socket watching it is told.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 import time
 
 from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -19,13 +22,16 @@ from accounts_app.auth_sessions import auth_session_group, auth_session_still_li
 from navi_project.errors import ApplicationError, error_event
 from navi_project.json_body import json_loads
 from sessions_app.inputs import parse_user_message
-from sessions_app.runlog import LogEntry, run_log, session_group
+from sessions_app.runlog import LogEntry, publish, run_log, session_group
 from sessions_app.selectors import run_active_for_session, session_get_for_user
-from sessions_app.services.runs import message_submit, run_fail_if_stale
+from sessions_app.services.runs import message_submit, run_check, run_fail_if_stale
+
+logger = logging.getLogger(__name__)
 
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4001
+TERMINAL_TYPES = ("stream_end", "stream_stopped", "error")
 CLOSE_NOT_FOUND = 4004
 
 
@@ -49,13 +55,6 @@ def _active_run_id(session_id) -> str | None:
     return str(run.id) if run else None
 
 
-@database_sync_to_async
-def _check_run_alive(session_id) -> None:
-    run = run_active_for_session(session_id=session_id)
-    if run is not None:
-        run_fail_if_stale(run=run)
-
-
 class SignInEnded(Exception):
     """The socket's auth session ended since the handshake."""
 
@@ -77,6 +76,7 @@ def _submit(user, session_id, data, auth_session_id) -> str:
 class SessionConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         self.run_id: str | None = None
+        self.ended_run_id: str | None = None
         self.last_seq = -1
         self.replayed = False
         self.last_sent = time.monotonic()
@@ -156,6 +156,32 @@ class SessionConsumer(AsyncWebsocketConsumer):
             return await self.run_event(message)
         return await super().dispatch(message)
 
+    async def run_check(self, message):
+        """Sent by this socket's heartbeat to itself, so it runs between event handlers, never amid one."""
+        run_id = message["run_id"]
+        try:
+            if run_id == self.run_id:
+                await self._repair(run_id)
+        except Exception:  # a database or log blip: the next heartbeat looks again
+            logger.exception("run check of run %s failed", run_id)
+
+    async def _repair(self, run_id: str) -> None:
+        terminal = await database_sync_to_async(run_check)(run_id=run_id)
+        if terminal is None:
+            return  # still going
+        entries = await run_log().read(run_id)
+        if not _has_terminal(entries):
+            # Appended once however many front ends repair at once (the log refuses a second final entry).
+            text = json.dumps(terminal)
+            await publish(layer=self.channel_layer, session_id=self.session_id, run_id=run_id, text=text, final=True)
+            entries = await run_log().read(run_id)
+        for entry in entries:
+            if self.run_id == run_id and entry.seq > self.last_seq:
+                await self._send_text(entry.text)
+                await self._after(entry)
+        if self.run_id == run_id:  # it has ended; what it still had to send (context_compressed) was lost
+            self.run_id, self.ended_run_id = None, run_id
+
     def _track(self, run_id: str) -> None:
         self.run_id, self.last_seq, self.replayed = run_id, -1, False
 
@@ -176,7 +202,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
     async def run_event(self, message):
         run_id, seq = message["run_id"], message["seq"]
         if run_id != self.run_id:
-            if seq != 0:
+            if seq != 0 or run_id == self.ended_run_id:
                 return  # a run this socket does not follow (it ended before we looked, or is not ours to track)
             self._track(run_id)
         if seq <= self.last_seq:
@@ -195,7 +221,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
         if entry.final:
             if self.replayed:
                 await self._send_text(_event("session_sync"))
-            self.run_id = None
+            self.run_id, self.ended_run_id = None, self.run_id  # its repeats (repair, a late wake-up) are dropped
 
     # --- Sending ----------------------------------------------------------------------------------------------
 
@@ -221,8 +247,18 @@ class SessionConsumer(AsyncWebsocketConsumer):
             if self.run_id is None or time.monotonic() - self.last_sent < interval:
                 continue
             await self._send_text(_event("heartbeat"))
-            # A silent run may have lost its runner: failing it here unblocks this client.
-            await _check_run_alive(self.session_id)
+            # A silent run may have lost its runner, or its end been lost on the way: look (see run_check).
+            try:
+                await self.channel_layer.send(self.channel_name, {"type": "run.check", "run_id": self.run_id})
+            except ChannelFull:
+                pass  # this front end is behind on its messages: the next heartbeat looks again
+            except Exception:  # the layer's blip must not end this socket's heartbeats
+                logger.exception("run check of session %s failed", self.session_id)
+
+
+def _has_terminal(entries: list[LogEntry]) -> bool:
+    """Whether the log holds the run's end (final, or followed by context_compressed still to come)."""
+    return any(entry.final or json.loads(entry.text).get("type") in TERMINAL_TYPES for entry in entries)
 
 
 class UnknownPathConsumer(AsyncWebsocketConsumer):

@@ -99,6 +99,9 @@ class Run(BaseModel):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     # The answer streamed so far, saved with each heartbeat so a dead runner loses at most a few seconds.
     partial_content = models.TextField(blank=True, default="")
+    # Fresh for each claim by a runner and cleared when the run ends: a runner's writes land only while the run
+    # still holds its token, so one that was failed as stale (slow, not dead) cannot write into the session.
+    owner_token = models.UUIDField(null=True, blank=True)
 
     class Meta:
         constraints = [

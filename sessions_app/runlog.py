@@ -7,6 +7,8 @@ Redis list per run, shared by every front end and worker. Entries are the event'
 from __future__ import annotations
 
 import asyncio
+import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol
@@ -24,7 +26,7 @@ class LogEntry:
 
 
 class RunLog(Protocol):
-    async def append(self, run_id: str, text: str, final: bool) -> int: ...
+    async def append(self, run_id: str, text: str, final: bool) -> int | None: ...
     async def read(self, run_id: str, after: int = -1) -> list[LogEntry]: ...
 
 
@@ -37,16 +39,20 @@ def run_control_group(run_id) -> str:
 
 
 class MemoryRunLog:
+    """A log ends at its final entry: appends after it are refused (None), so a run has one terminal event."""
+
     def __init__(self, max_runs: int = 5000) -> None:
         self._runs: OrderedDict[str, list[tuple[str, bool]]] = OrderedDict()
         self._max_runs = max_runs
 
-    async def append(self, run_id: str, text: str, final: bool) -> int:
+    async def append(self, run_id: str, text: str, final: bool) -> int | None:
         entries = self._runs.get(run_id)
         if entries is None:
             entries = self._runs[run_id] = []
             while len(self._runs) > self._max_runs:
                 self._runs.popitem(last=False)
+        if entries and entries[-1][1]:
+            return None
         entries.append((text, final))
         return len(entries) - 1
 
@@ -55,33 +61,51 @@ class MemoryRunLog:
         return [LogEntry(seq, text, final) for seq, (text, final) in enumerate(entries) if seq > after]
 
 
+# One step on the server, so two front ends repairing the same run (or a late runner) append one final entry.
+_APPEND = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
+if ARGV[2] == '1' then redis.call('SET', KEYS[2], '1', 'EX', ARGV[3]) end
+local length = redis.call('RPUSH', KEYS[1], ARGV[2] .. ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return length - 1
+"""
+
+
 class RedisRunLog:
+    """As MemoryRunLog, in Redis: one list per run, and a key that marks the run's log as ended."""
+
     def __init__(self, url: str) -> None:
         self._url = url
-        self._clients: dict[int, object] = {}
+        # A redis.asyncio client belongs to the event loop that first used it. Keyed by the loop itself (not its
+        # id, which a later loop may reuse), weakly, so a dead loop's client goes with it; reached from threads.
+        self._clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
 
     def _client(self):
         import redis.asyncio as redis
 
-        # A redis.asyncio client belongs to the event loop that first used it.
-        loop_id = id(asyncio.get_running_loop())
-        if loop_id not in self._clients:
-            self._clients = {loop_id: redis.Redis.from_url(self._url, socket_timeout=10)}
-        return self._clients[loop_id]
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            entry = self._clients.get(loop)
+            if entry is None:
+                client = redis.Redis.from_url(self._url, socket_timeout=10)
+                entry = self._clients[loop] = (client, client.register_script(_APPEND))
+        return entry
 
     @staticmethod
     def _key(run_id: str) -> str:
         return f"navi:runlog:{run_id}"
 
-    async def append(self, run_id: str, text: str, final: bool) -> int:
-        async with self._client().pipeline(transaction=False) as pipe:
-            pipe.rpush(self._key(run_id), ("1" if final else "0") + text)
-            pipe.expire(self._key(run_id), LOG_TTL_SECONDS)
-            length, _ = await pipe.execute()
-        return length - 1
+    async def append(self, run_id: str, text: str, final: bool) -> int | None:
+        _, script = self._client()
+        seq = await script(
+            keys=[self._key(run_id), self._key(run_id) + ":final"], args=[text, "1" if final else "0", LOG_TTL_SECONDS]
+        )
+        return None if seq < 0 else seq
 
     async def read(self, run_id: str, after: int = -1) -> list[LogEntry]:
-        raw = await self._client().lrange(self._key(run_id), after + 1, -1)
+        client, _ = self._client()
+        raw = await client.lrange(self._key(run_id), after + 1, -1)
         return [LogEntry(after + 1 + i, item[1:].decode(), item[:1] == b"1") for i, item in enumerate(raw)]
 
 
@@ -95,11 +119,18 @@ def run_log() -> RunLog:
     return _log
 
 
-async def publish(*, layer, session_id, run_id, text: str, final: bool) -> int:
-    """Append an event to its run's log, then wake the session's sockets. Returns its sequence number."""
+async def publish(*, layer, session_id, run_id, text: str, final: bool) -> int | None:
+    """Append an event to its run's log, then wake the session's sockets. Returns its sequence number, or None
+    when the run's log has ended already (its terminal event was appended before, by whoever came first)."""
     seq = await run_log().append(str(run_id), text, final)
+    if seq is not None:
+        await announce(layer=layer, session_id=session_id, run_id=run_id, seq=seq, text=text, final=final)
+    return seq
+
+
+async def announce(*, layer, session_id, run_id, seq: int, text: str, final: bool) -> None:
+    """Wake the session's sockets for a logged event."""
     await layer.group_send(
         session_group(session_id),
         {"type": "run.event", "run_id": str(run_id), "seq": seq, "event": text, "final": final},
     )
-    return seq

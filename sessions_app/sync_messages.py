@@ -34,7 +34,9 @@ def _submit(request, session_id) -> Run:
 
 
 def _outcome(run_id) -> dict | None:
-    run = Run.objects.get(id=run_id)
+    run = Run.objects.filter(id=run_id).first()
+    if run is None:  # its session was deleted while the request waited
+        raise ApplicationError("Session not found", 404)
     if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
         return None
     answers = Message.objects.filter(run_id=run_id, role=Role.ASSISTANT, is_plan=False).order_by("-id")
@@ -66,7 +68,10 @@ async def session_messages(request, session_id):
     deadline = time.monotonic() + settings.NAVI_SYNC_RUN_TIMEOUT
     delay = 0.02
     while time.monotonic() < deadline:
-        outcome = await sync_to_async(_outcome)(run.id)
+        try:
+            outcome = await sync_to_async(_outcome)(run.id)
+        except ApplicationError as exc:
+            return error_response(exc)
         if outcome is not None:
             if outcome["status"] == RunStatus.FAILED:
                 return JsonResponse(error_body(outcome["error"] or "The agent failed"), status=500)

@@ -1,7 +1,16 @@
-"""What a runner writes while it works a run. Called from the runner through database_sync_to_async."""
+"""What a runner writes while it works a run. Called from the runner through database_sync_to_async.
+
+Each claim of a run gets a fresh owner token. Every write below lands only while the run is still running under
+that token; otherwise it raises RunFenced and writes nothing. A run loses its token when it ends, when it is
+failed as stale (its runner slow, not dead) and when its session is deleted.
+
+Lock order, the same in every transaction that touches a session's run or messages: the session row, then the
+run row (PostgreSQL; on SQLite every transaction takes the database's write lock when it begins).
+"""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -9,6 +18,12 @@ from django.utils import timezone
 
 from sessions_app.models import Message, Run, RunStatus, Session
 from sessions_app.selectors import session_context_messages
+from sessions_app.services.compression import session_compress_context
+from sessions_app.services.planning_logs import planning_log_add
+
+
+class RunFenced(Exception):
+    """The run is not this runner's any more: ended, failed as stale, or deleted with its session."""
 
 
 @dataclass(frozen=True)
@@ -20,14 +35,16 @@ class RunStart:
     max_context_tokens: int | None
     context: list[Message]  # the model's context, ending with the run's user message
     stop_requested: bool
+    owner_token: str
 
 
 @transaction.atomic
 def run_begin(*, run_id) -> RunStart | None:
     """Claim a queued run. None when it is gone or not queued any more (another runner, or already failed)."""
     now = timezone.now()
+    token = uuid.uuid4()
     claimed = Run.objects.filter(id=run_id, status=RunStatus.QUEUED).update(
-        status=RunStatus.RUNNING, started_at=now, heartbeat_at=now
+        status=RunStatus.RUNNING, started_at=now, heartbeat_at=now, owner_token=token
     )
     if not claimed:
         return None
@@ -41,33 +58,63 @@ def run_begin(*, run_id) -> RunStart | None:
         max_context_tokens=session.max_context_tokens,
         context=list(session_context_messages(session=session)),
         stop_requested=run.stop_requested,
+        owner_token=str(token),
     )
 
 
-def run_heartbeat(*, run_id, partial_content: str) -> bool:
+def _held(*, run_id, owner_token):
+    return Run.objects.filter(id=run_id, owner_token=owner_token, status=RunStatus.RUNNING)
+
+
+def _hold(*, session_id, run_id, owner_token) -> None:
+    """Inside a transaction: lock the session, then check the run is still this runner's."""
+    list(Session.objects.select_for_update(no_key=True).filter(id=session_id).values_list("id"))
+    if not _held(run_id=run_id, owner_token=owner_token).exists():
+        raise RunFenced
+
+
+def run_heartbeat(*, run_id, owner_token, partial_content: str) -> bool:
     """Record that the runner is alive (and the answer so far); returns whether a stop was requested."""
-    Run.objects.filter(id=run_id, status=RunStatus.RUNNING).update(
+    if not _held(run_id=run_id, owner_token=owner_token).update(
         heartbeat_at=timezone.now(), partial_content=partial_content
-    )
+    ):
+        raise RunFenced
     return Run.objects.filter(id=run_id, stop_requested=True).exists()
 
 
-def run_finish(*, run_id, status: str, error: str = "") -> bool:
-    """Close the run; False when it was already closed (e.g. failed as stale meanwhile)."""
-    return bool(
-        Run.objects.filter(id=run_id, status=RunStatus.RUNNING).update(
-            status=status, error=error, finished_at=timezone.now(), partial_content=""
-        )
-    )
+def run_finish(*, run_id, owner_token, status: str, error: str = "") -> None:
+    """Close the run. RunFenced when it was not this runner's any more (failed as stale meanwhile, or deleted)."""
+    if not _held(run_id=run_id, owner_token=owner_token).update(
+        status=status, error=error, finished_at=timezone.now(), partial_content="", owner_token=None
+    ):
+        raise RunFenced
 
 
-def message_append(*, session_id, run_id, **fields) -> Message:
+@transaction.atomic
+def message_append(*, session_id, run_id, owner_token, **fields) -> Message:
+    _hold(session_id=session_id, run_id=run_id, owner_token=owner_token)
     message = Message.objects.create(session_id=session_id, run_id=run_id, **fields)
     Session.objects.filter(id=session_id).update(last_active=timezone.now())
     return message
 
 
-def session_set_context_usage(*, session_id, context_tokens: int, max_context_tokens: int) -> None:
+@transaction.atomic
+def session_set_context_usage(*, session_id, run_id, owner_token, context_tokens: int, max_context_tokens: int) -> None:
+    _hold(session_id=session_id, run_id=run_id, owner_token=owner_token)
     Session.objects.filter(id=session_id).update(
         context_token_count=context_tokens, max_context_tokens=max_context_tokens
     )
+
+
+@transaction.atomic
+def run_compress_context(*, session_id, run_id, owner_token, keep_recent: int, summary: dict, marker: dict) -> None:
+    _hold(session_id=session_id, run_id=run_id, owner_token=owner_token)
+    session_compress_context(
+        session_id=session_id, run_id=run_id, keep_recent=keep_recent, summary=summary, marker=marker
+    )
+
+
+@transaction.atomic
+def run_add_planning_log(*, session_id, run_id, owner_token, needs_plan: bool, phases: list) -> None:
+    _hold(session_id=session_id, run_id=run_id, owner_token=owner_token)
+    planning_log_add(session_id=session_id, run_id=run_id, needs_plan=needs_plan, phases=phases)

@@ -10,11 +10,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from navi_project.errors import ApplicationError
-from sessions_app.models import ACTIVE_RUN_STATUSES, Message, Role, Run, RunStatus
-from sessions_app.selectors import run_active_for_session, session_get_for_user
+from sessions_app.models import ACTIVE_RUN_STATUSES, Message, Role, Run, RunStatus, Session
+from sessions_app.selectors import run_active_for_session, run_terminal_event, session_get_for_user
 from sessions_app.services.dispatch import enqueue_run, publish_final_after_commit, signal_stop
 
 RUN_IN_PROGRESS = "A reply is still being generated in this session; wait for it or stop it first."
+SESSION_DELETED = "The session was deleted."
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,13 @@ def _is_stale(run: Run) -> bool:
 
 @transaction.atomic
 def run_fail(*, run: Run, reason: str) -> bool:
-    """Mark an active run failed, keep what it had streamed, and tell its clients. False if it was not active."""
+    """Mark an active run failed, keep what it had streamed, and tell its clients. False if it was not active.
+
+    Its owner token goes with it: the runner, should it be slow rather than dead, writes nothing more."""
+    # The session first, as every run write does (see run_progress): no deadlock with the runner's writes.
+    list(Session.objects.select_for_update(no_key=True).filter(id=run.session_id).values_list("id"))
     updated = Run.objects.filter(id=run.id, status__in=ACTIVE_RUN_STATUSES).update(
-        status=RunStatus.FAILED, error=reason, finished_at=timezone.now()
+        status=RunStatus.FAILED, error=reason, finished_at=timezone.now(), owner_token=None
     )
     if not updated:
         return False
@@ -101,3 +106,35 @@ def run_fail_orphans() -> int:
     for run in Run.objects.filter(status__in=ACTIVE_RUN_STATUSES):
         count += run_fail(run=run, reason="The reply was interrupted by a server restart. You can send it again.")
     return count
+
+
+def run_fail_crashed(*, run_id) -> bool:
+    """A runner's task died of a bug: fail its run now rather than when it goes stale."""
+    run = Run.objects.filter(id=run_id, status__in=ACTIVE_RUN_STATUSES).first()
+    reason = "The reply was interrupted by an internal error. You can send your message again."
+    return run is not None and run_fail(run=run, reason=reason)
+
+
+def run_end_for_deleted_session(*, session_id) -> None:
+    """Within the delete's transaction: stop the session's active run and tell its sockets, once it commits.
+
+    The run's row goes with the session, so its runner's next write finds it gone and the runner ends quietly."""
+    run = run_active_for_session(session_id=session_id)
+    if run is None:
+        return
+    Run.objects.filter(id=run.id).update(stop_requested=True, owner_token=None)
+    signal_stop(run.id)
+    publish_final_after_commit(
+        session_id=session_id, run_id=run.id, event={"type": "error", "message": SESSION_DELETED}
+    )
+
+
+def run_check(*, run_id) -> dict | None:
+    """For a socket following a run that has gone quiet: fail it if its runner is gone; once it has ended, the
+    terminal event its stored state calls for (None while it is still going)."""
+    run = Run.objects.filter(id=run_id).first()
+    if run is None:  # deleted with its session
+        return {"type": "error", "message": SESSION_DELETED}
+    if run.status in ACTIVE_RUN_STATUSES and not run_fail_if_stale(run=run):
+        return None
+    return run_terminal_event(run_id=run.id)

@@ -38,9 +38,11 @@ def session_delete_by_operator(*, session: Session) -> None:
 
 
 def _delete(session: Session) -> None:
-    from sessions_app.services.runs import run_request_stop_for_session
+    from sessions_app.services.runs import run_end_for_deleted_session
 
-    run_request_stop_for_session(session_id=session.id)
+    # Locked first (as run writes lock it): a runner's write waits, then finds its run gone.
+    list(Session.objects.select_for_update().filter(id=session.id).values_list("id"))
+    run_end_for_deleted_session(session_id=session.id)
     session_id = session.id
     session.delete()
     # Files go once the row is surely gone; a failed delete rolls back and keeps both. A storage error is logged,

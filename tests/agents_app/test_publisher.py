@@ -75,3 +75,43 @@ async def test_the_first_delta_is_not_held_back_by_the_flush_window():
     assert json.loads(first["event"]) == ev.stream_delta("Hello")
     await publisher.close()
     channel_layers.backends.clear()
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    from tests.redis_process import RedisProcess
+
+    server = RedisProcess(tmp_path)
+    server.start()
+    yield server
+    server.kill()
+
+
+async def test_a_redis_outage_mid_run_delays_events_but_loses_none_and_keeps_their_order(own_redis):
+    from channels_redis.core import RedisChannelLayer
+
+    from sessions_app import runlog
+
+    saved, runlog._log = runlog._log, runlog.RedisRunLog(own_redis.url)
+    try:
+        layer = RedisChannelLayer(hosts=[own_redis.url])
+        run_id = str(uuid.uuid4())
+        publisher = RunPublisher(layer=layer, session_id=str(uuid.uuid4()), run_id=run_id, flush_seconds=0)
+        for n in range(5):
+            publisher.emit({"type": "tool_started", "tool": "todo", "n": n})
+        await asyncio.sleep(0.5)
+        own_redis.kill()  # Redis goes away mid-run
+        for n in range(5, 10):
+            publisher.emit({"type": "tool_started", "tool": "todo", "n": n})
+        await asyncio.sleep(1.0)  # the sender meets the outage and keeps trying
+        own_redis.start()
+        publisher.emit(ev.stream_end("done", context_tokens=1, max_context_tokens=2, elapsed_seconds=0.1,
+                                     tool_call_count=0, token_count=1), final=True)  # fmt: skip
+        await asyncio.wait_for(publisher.close(), 30)
+        entries = await runlog.run_log().read(run_id)
+        assert [json.loads(e.text).get("n") for e in entries] == [*range(10), None]
+        assert [e.seq for e in entries] == list(range(11))
+        assert [e.final for e in entries] == [False] * 10 + [True]
+        await layer.flush()
+    finally:
+        runlog._log = saved

@@ -1,9 +1,9 @@
-"""The run event log, in memory and (when REDIS_URL is set) in Redis: numbered from 0, read from any point,
-the final flag kept, one log per run."""
+"""The run event log, in memory and in Redis: numbered from 0, read from any point, one log per run, and its final
+entry appended once, however many append it at once."""
 
 from __future__ import annotations
 
-import os
+import asyncio
 import uuid
 
 import pytest
@@ -11,18 +11,70 @@ from channels.layers import channel_layers, get_channel_layer
 
 from sessions_app.runlog import MemoryRunLog, RedisRunLog, publish, run_log, session_group
 
-pytestmark = pytest.mark.asyncio
 
-LOGS = ["memory"] + (["redis"] if os.environ.get("REDIS_URL") else [])
+@pytest.fixture
+def own_redis(tmp_path):
+    from tests.redis_process import RedisProcess
+
+    server = RedisProcess(tmp_path)
+    server.start()
+    yield server
+    server.kill()
 
 
-def make_log(kind: str):
-    return MemoryRunLog() if kind == "memory" else RedisRunLog(os.environ["REDIS_URL"])
+async def _twenty_front_ends_end_one_run(log) -> None:
+    run_id = str(uuid.uuid4())
+    assert await log.append(run_id, '{"type": "stream_start"}', False) == 0
+    seqs = await asyncio.gather(*(log.append(run_id, f'{{"type": "error", "n": {n}}}', True) for n in range(20)))
+    assert sorted(seqs, key=lambda s: s is None) == [1] + [None] * 19
+    entries = await log.read(run_id)
+    assert [e.final for e in entries] == [False, True]
+    assert await log.append(run_id, '{"type": "stream_delta", "delta": "late"}', False) is None
+    assert len(await log.read(run_id)) == 2
 
 
+@pytest.mark.asyncio
+async def test_the_configured_log_takes_one_final_entry_of_many_sent_at_once():
+    await _twenty_front_ends_end_one_run(run_log())
+
+
+@pytest.mark.asyncio
+async def test_the_memory_log_takes_one_final_entry_of_many_sent_at_once():
+    await _twenty_front_ends_end_one_run(MemoryRunLog())
+
+
+@pytest.mark.asyncio
+async def test_the_redis_log_takes_one_final_entry_of_many_sent_at_once(own_redis):
+    await _twenty_front_ends_end_one_run(RedisRunLog(own_redis.url))
+
+
+def test_the_redis_log_gives_each_event_loop_a_client_of_its_own(own_redis):
+    log = RedisRunLog(own_redis.url)
+    run_id = str(uuid.uuid4())
+    clients = []
+
+    async def append_once(n: int) -> None:
+        clients.append(log._client()[0])
+        await log.append(run_id, f'{{"n": {n}}}', False)
+
+    for n in range(5):  # each asyncio.run is a new loop; a dead loop's id may come back, its client must not
+        asyncio.run(append_once(n))
+    assert len(clients) == 5
+    assert [e.text for e in asyncio.run(log.read(run_id))] == [f'{{"n": {n}}}' for n in range(5)]
+
+
+LOGS = ["memory", "redis"]
+
+
+def make_log(kind: str, request):
+    """The memory log, or the Redis log on a private Redis server (so both are tested on every setup)."""
+    return MemoryRunLog() if kind == "memory" else RedisRunLog(request.getfixturevalue("own_redis").url)
+
+
+@pytest.mark.asyncio
 @pytest.mark.parametrize("kind", LOGS)
-async def test_entries_are_numbered_in_order_and_read_from_any_point(kind):
-    log, run_id = make_log(kind), str(uuid.uuid4())
+async def test_entries_are_numbered_in_order_and_read_from_any_point(kind, request):
+    log, run_id = make_log(kind, request), str(uuid.uuid4())
     seqs = [await log.append(run_id, f'{{"n": {i}}}', final=i == 4) for i in range(5)]
 
     assert seqs == [0, 1, 2, 3, 4]
@@ -34,9 +86,10 @@ async def test_entries_are_numbered_in_order_and_read_from_any_point(kind):
     assert await log.read(run_id, after=4) == []
 
 
+@pytest.mark.asyncio
 @pytest.mark.parametrize("kind", LOGS)
-async def test_runs_have_logs_of_their_own_and_an_unknown_run_reads_empty(kind):
-    log, first, second = make_log(kind), str(uuid.uuid4()), str(uuid.uuid4())
+async def test_runs_have_logs_of_their_own_and_an_unknown_run_reads_empty(kind, request):
+    log, first, second = make_log(kind, request), str(uuid.uuid4()), str(uuid.uuid4())
     await log.append(first, '"a"', final=False)
     await log.append(second, '"b"', final=True)
 
@@ -45,13 +98,15 @@ async def test_runs_have_logs_of_their_own_and_an_unknown_run_reads_empty(kind):
     assert await log.read(str(uuid.uuid4())) == []
 
 
+@pytest.mark.asyncio
 @pytest.mark.parametrize("kind", LOGS)
-async def test_text_outside_ascii_survives_the_round_trip(kind):
-    log, run_id = make_log(kind), str(uuid.uuid4())
+async def test_text_outside_ascii_survives_the_round_trip(kind, request):
+    log, run_id = make_log(kind, request), str(uuid.uuid4())
     await log.append(run_id, '{"delta": "Grüße, 世界 🌍"}', final=False)
     assert (await log.read(run_id))[0].text == '{"delta": "Grüße, 世界 🌍"}'
 
 
+@pytest.mark.asyncio
 async def test_the_memory_log_forgets_the_oldest_runs_past_its_bound():
     log = MemoryRunLog(max_runs=2)
     runs = [str(uuid.uuid4()) for _ in range(3)]
@@ -61,6 +116,7 @@ async def test_the_memory_log_forgets_the_oldest_runs_past_its_bound():
     assert [len(await log.read(r)) for r in runs[1:]] == [1, 1]
 
 
+@pytest.mark.asyncio
 async def test_publish_appends_then_wakes_the_sessions_group_with_the_entry():
     channel_layers.backends.clear()
     layer = get_channel_layer()
