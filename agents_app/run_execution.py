@@ -12,6 +12,7 @@ import logging
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from agents_app.approvals import run_approvals_close, run_approvals_open
 from agents_app.conversation import chat_message, message_fields
 from agents_app.engine import (
     Compress,
@@ -121,7 +122,12 @@ async def execute_run(run_id: str, stop: StopSignal, *, layer) -> None:
             publisher.emit(ev.stream_start())
             terminal = ev.error(run_input)
         else:
-            services = RunServices(llm=default_llm(), tools=tool_registry(), ports=tool_ports(), stop=stop)
+            approvals = run_approvals_open(
+                session_id=start.session_id, run_id=run_id, timeout_seconds=settings.NAVI_APPROVAL_TIMEOUT_SECONDS
+            )
+            services = RunServices(
+                llm=default_llm(), tools=tool_registry(), ports=tool_ports(), stop=stop, approvals=approvals
+            )
             async for item in run_agent(run_input, services):
                 if isinstance(item, Emit):
                     if item.event["type"] in ev.TERMINAL_TYPES:
@@ -147,6 +153,7 @@ async def execute_run(run_id: str, stop: StopSignal, *, layer) -> None:
         logger.exception("run %s failed", run_id)
         terminal = ev.error(f"Internal error while generating the reply: {type(exc).__name__}: {exc}")
     finally:
+        run_approvals_close(run_id)
         heartbeat.cancel()
         status = _STATUS_FOR_END[terminal["type"]]
         closed = await run_finish(run_id=run_id, status=status, error=terminal.get("message", ""))

@@ -16,6 +16,7 @@ from django.conf import settings
 
 from accounts_app.auth_sessions import auth_session_group, auth_session_still_live
 from navi_project.errors import ApplicationError
+from sessions_app.approval_messages import approval_from_socket
 from sessions_app.inputs import parse_user_message
 from sessions_app.runlog import LogEntry, run_log, session_group
 from sessions_app.selectors import run_active_for_session, session_get_for_user
@@ -123,6 +124,9 @@ class SessionConsumer(AsyncWebsocketConsumer):
             data = json.loads(text_data) if text_data is not None else None
         except ValueError:
             return await self._send_error("Messages must be JSON")
+        if isinstance(data, dict) and data.get("type") == "tool_approval":
+            problem = await approval_from_socket(self.user, self.session_id, data)
+            return await self._send_error(problem) if problem else None
         if not isinstance(data, dict) or data.get("type") != "message":
             kind = data.get("type") if isinstance(data, dict) else None
             return await self._send_error(f'Unknown message type {kind!r}: send {{"type": "message", ...}}')

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 
 from agents_app.engine import events
 from agents_app.engine.agent import ContextUsage, Emit, Record, RunInput, RunItem, RunServices, context_budget
+from agents_app.engine.approval import Decision, ask_approval
 from agents_app.engine.compression import compress_context
 from agents_app.engine.llm import LLMError
 from agents_app.engine.messages import ChatMessage, ToolCall
@@ -180,7 +181,15 @@ async def _call_tool(call: ToolCall, run: RunInput, services: RunServices) -> As
     tool = services.tools.get(call.name)
     refused = refusal(call, tool, run.agent.tools)
     if refused:
-        outcome = ToolOutcome(f"Error: {refused}", False)
+        refused = f"Error: {refused}"
+    elif call.name in run.agent.approval_required:
+        async for item in ask_approval(call, call.arguments, services.approvals, services.stop, is_subagent=sub):
+            if isinstance(item, Decision):
+                refused = None if item.approved else item.reason
+            else:
+                yield item
+    if refused:
+        outcome = ToolOutcome(refused, False)
     else:
 
         def context_for(emit) -> ToolContext:
