@@ -103,7 +103,7 @@ class SessionApprovalApi(APIView):
         operation_id="sessions_approval_answer",
         summary="Allow or deny a tool call that waits for the user's approval (404 when none waits by that id)",
         request=schemas.ApprovalSerializer,
-        responses={200: schemas.OkSerializer},
+        responses={200: schemas.ApprovalAnsweredSerializer},
     )
     def post(self, request, session_id, call_id):
         body = request.data if isinstance(request.data, dict) else {}

@@ -76,7 +76,7 @@ class ApprovalSerializer(serializers.Serializer):
     approved = serializers.BooleanField(help_text="true runs the call; false denies it")
 
 
-class OkSerializer(serializers.Serializer):
+class ApprovalAnsweredSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
 
 
