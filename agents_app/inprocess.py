@@ -15,6 +15,7 @@ from channels.routing import ChannelNameRouter
 from channels.worker import Worker
 
 from agents_app.runner import AgentRunnerConsumer
+from agents_app.shutdown import close_at_reactor_shutdown
 from sessions_app.services.dispatch import RUNNER_CHANNEL
 from sessions_app.services.runs import run_fail_orphans
 
@@ -38,4 +39,5 @@ async def ensure_inprocess_runner() -> None:
     app = ChannelNameRouter({RUNNER_CHANNEL: AgentRunnerConsumer.as_asgi()})
     worker = Worker(application=app, channels=[RUNNER_CHANNEL], channel_layer=get_channel_layer())
     loop.create_task(worker.arun(), name="navi-inprocess-runner")
+    close_at_reactor_shutdown()
     logger.info("agent runner started in-process")

@@ -71,7 +71,6 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "channels",
     "rest_framework",
     "drf_spectacular",  # the OpenAPI schema at /api/schema (navi_project/openapi.py)
     "drf_spectacular_sidecar",  # Swagger UI's files, served by Navi itself at /api/docs
@@ -79,6 +78,7 @@ INSTALLED_APPS = [
     "sessions_app",
     "agents_app",
     "admin_app",
+    "channels",  # after agents_app, whose `runworker` (closing MCP connections at shutdown) then wins
 ]
 
 MIDDLEWARE = [
