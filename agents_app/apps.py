@@ -1,17 +1,8 @@
-import logging
-
 from django.apps import AppConfig
-
-logger = logging.getLogger("agents_app")
 
 
 class AgentsAppConfig(AppConfig):
     name = "agents_app"
     verbose_name = "Agents"
-
-    def ready(self) -> None:
-        # Load tools and profiles now so a broken file is reported by name at start-up, not at first use.
-        from agents_app.profiles import profile_catalog
-
-        catalog = profile_catalog()
-        logger.info("profiles loaded: %s", ", ".join(sorted(catalog)) or "none")
+    # Tools and profiles load in the processes that serve or run agents (agents_app.startup), not here: every
+    # process, `migrate` included, would otherwise start each MCP server to list its tools.
