@@ -140,7 +140,7 @@ async def run_agent(run: RunInput, services: RunServices) -> AsyncIterator[RunIt
                         yield Record(_tool_result(unfinished, STOPPED_RESULT))
                     raise
                 totals.tool_call_count += 1
-                answer = _tool_result(call, outcome.result)
+                answer = _tool_result(call, outcome.result, outcome.images)
                 yield Record(answer)
                 context.append(answer)
         yield Emit(
@@ -214,5 +214,5 @@ async def _call_tool(call: ToolCall, run: RunInput, services: RunServices) -> As
     yield outcome
 
 
-def _tool_result(call: ToolCall, text: str) -> ChatMessage:
-    return ChatMessage(role="tool", content=text, tool_call_id=call.id, name=call.name)
+def _tool_result(call: ToolCall, text: str, images: tuple[str, ...] = ()) -> ChatMessage:
+    return ChatMessage(role="tool", content=text, images=images, tool_call_id=call.id, name=call.name)

@@ -12,10 +12,10 @@ import logging
 from mcp.shared.exceptions import MCPError
 from mcp_types import CONNECTION_CLOSED
 
-from agents_app.engine.tools import ToolError
+from agents_app.engine.tools import ToolError, ToolResult
 from agents_app.mcp.config import ServerConfig
 from agents_app.mcp.connection import Connection, reason
-from agents_app.mcp.results import result_text
+from agents_app.mcp.results import tool_result
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +60,8 @@ class McpPool:
             return False
         return True
 
-    async def call(self, server: str, tool: str, arguments: dict) -> str:
-        """The tool's result text; a failure of the tool, the server or the connection raises ToolError."""
+    async def call(self, server: str, tool: str, arguments: dict) -> str | ToolResult:
+        """The tool's result (agents_app.mcp.results); a failure of the tool, the server or the connection raises ToolError."""
         if server not in self._servers:
             raise ToolError(f"MCP server {server!r} is not configured")
         connection = await self._live(server)
@@ -80,7 +80,7 @@ class McpPool:
         except Exception as exc:  # the transport failed: a dead HTTP server, a broken pipe
             await connection.close()
             raise ToolError(f"MCP server {server!r} failed: {reason(exc)}") from None
-        return result_text(result)
+        return tool_result(result)
 
     async def close(self) -> None:
         connections, self._connections = list(self._connections.values()), {}

@@ -12,7 +12,7 @@ import threading
 
 from mcp import types
 
-from agents_app.engine.tools import Tool, ToolContext
+from agents_app.engine.tools import Tool, ToolContext, ToolResult
 from agents_app.mcp.config import ServerConfig
 from agents_app.mcp.connection import Connection, reason
 from agents_app.mcp.pool import mcp_pool
@@ -69,7 +69,7 @@ def discover(servers: dict[str, ServerConfig]) -> dict[str, list | BaseException
 
 
 def _body(servers: dict[str, ServerConfig], server: str, tool: str):
-    async def run(args: dict, ctx: ToolContext) -> str:
+    async def run(args: dict, ctx: ToolContext) -> str | ToolResult:
         return await mcp_pool(servers).call(server, tool, args)
 
     return run

@@ -10,7 +10,7 @@ import signal
 
 import pytest
 
-from tests.agents_app.mcp.conftest import children_running
+from tests.agents_app.mcp.conftest import PICTURE_BASE64, children_running
 from tests.e2e.client import connect, new_session, rest, types
 from tests.fakes.fake_ollama import script
 
@@ -114,4 +114,19 @@ async def test_an_mcp_error_is_a_failed_call_with_the_reason_and_the_run_goes_on
     failed = events[2]
     assert failed["success"] is False and "Invalid timezone" in failed["result"]
     assert events[-1]["content"] == "That zone does not exist."
+    await ws.close()
+
+
+async def test_an_mcp_image_reaches_the_model_as_an_image_on_the_tool_message_and_the_client_gets_a_note(
+    mcp_live, fake_ollama_server
+):
+    sid, ws = await open_session(mcp_live)
+    await ws.message("Show me " + script(call("notes__picture"), {"content": "A pixel."}))
+    events = await ws.until("stream_end", timeout=60)
+    shown = next(e for e in events if e["type"] == "tool_call")
+    assert shown["success"] is True and shown["result"] == "[image: image/png, 70 bytes]"
+    tool_message = fake_ollama_server.requests()[-1]["messages"][-1]
+    assert tool_message["role"] == "tool" and tool_message["tool_name"] == "notes__picture"
+    assert tool_message["images"] == [PICTURE_BASE64]
+    assert tool_message["content"] == "[image: image/png, 70 bytes]"
     await ws.close()

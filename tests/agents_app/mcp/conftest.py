@@ -15,6 +15,8 @@ from tests.e2e.servers import free_port
 
 HERE = Path(__file__).parent
 TIME_SERVER = str(Path(sys.executable).with_name("mcp-server-time"))
+# What the notes server's `picture` tool returns (notes_server.PIXEL, a 1x1 PNG), base64.
+PICTURE_BASE64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 
 
 @dataclass

@@ -14,7 +14,7 @@ import pytest_asyncio
 from agents_app.engine.tools import ToolError
 from agents_app.mcp.config import parse_servers
 from agents_app.mcp.pool import McpPool
-from tests.agents_app.mcp.conftest import children_running, time_server_entry
+from tests.agents_app.mcp.conftest import PICTURE_BASE64, children_running, time_server_entry
 
 pytestmark = pytest.mark.asyncio
 
@@ -74,9 +74,11 @@ async def test_closing_the_pool_ends_the_stdio_process(pool):
     assert time_servers() == []
 
 
-async def test_http_results_structured_and_image_become_text(pool):
+async def test_http_results_structured_becomes_text_and_an_image_comes_with_a_note(pool):
     assert json.loads(await pool.call("notes", "lookup", {"key": "milk"})) == {"key": "milk", "note": "buy two litres"}
-    assert await pool.call("notes", "picture", {}) == "[image: image/png, 70 bytes]"
+    picture = await pool.call("notes", "picture", {})
+    assert picture.text == "[image: image/png, 70 bytes]"
+    assert picture.images == (PICTURE_BASE64,)
 
 
 async def test_an_http_tool_error_is_surfaced_with_the_servers_reason(pool):
