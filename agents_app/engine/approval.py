@@ -60,6 +60,8 @@ async def ask_approval(
         answer = asyncio.ensure_future(port.wait(call_id))
         stopped = asyncio.get_running_loop().create_future()
         unwatch = stop.watch(lambda: stopped.done() or stopped.set_result(None))
+        if stop.is_set():  # set while the request was being sent, before the watch
+            stopped.set_result(None)
         try:
             await asyncio.wait({answer, stopped}, timeout=port.timeout_seconds, return_when=asyncio.FIRST_COMPLETED)
         finally:
