@@ -30,6 +30,9 @@ class RunApprovals:
     async def wait(self, call_id: str) -> bool:
         return await self._waiting[call_id]
 
+    async def expire(self, call_id: str) -> bool | None:
+        return await approval_book().expire(self.session_id, call_id)
+
     async def close(self, call_id: str) -> None:
         self._waiting.pop(call_id, None)
         await approval_book().close(self.session_id, call_id)

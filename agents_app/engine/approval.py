@@ -2,6 +2,8 @@
 
 The host registers the call as waiting (`open`) before the engine announces it, so an answer can never arrive
 before anyone listens for it; `close` ends the wait whatever its outcome, so a late answer finds nothing.
+When the wait times out, `expire` decides in one atomic step between the timeout and an answer taken at that
+very moment (whose delivery may still be on its way): the answer that was taken is the one that counts.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ class ApprovalPort(Protocol):
 
     async def wait(self, call_id: str) -> bool:
         """The user's answer: True to allow the call."""
+
+    async def expire(self, call_id: str) -> bool | None:
+        """The wait timed out: None when no answer was taken first (none can be any more), else that answer."""
 
     async def close(self, call_id: str) -> None:
         """The call waits no more."""
@@ -72,13 +77,16 @@ async def ask_approval(
                 await asyncio.gather(answer, return_exceptions=True)
         if stop.is_set():
             raise Stopped
-        if not answer.done() or answer.cancelled():
-            yield Decision(False, timed_out_result(call.name, port.timeout_seconds))
+        if answer.cancelled():  # timed out
+            approved = await port.expire(call_id)
+            if approved is None:
+                yield Decision(False, timed_out_result(call.name, port.timeout_seconds))
+                return
         elif answer.exception() is not None:
             yield Decision(False, f"Error: the approval of {call.name} could not be read: {answer.exception()}")
-        elif answer.result():
-            yield Decision(True)
+            return
         else:
-            yield Decision(False, denied_result(call.name))
+            approved = answer.result()
+        yield Decision(True) if approved else Decision(False, denied_result(call.name))
     finally:
         await port.close(call_id)

@@ -27,7 +27,7 @@ def parse_call_id(value) -> str:
 def approval_answer(*, user, session_id, call_id: str, approved: bool) -> None:
     """Hand the answer to the run that waits for it; 404 when no call of the user's session waits by that id."""
     session = session_get_for_user(user=user, session_id=session_id)
-    run_id = async_to_sync(approval_book().claim)(str(session.id), call_id)
+    run_id = async_to_sync(approval_book().claim)(str(session.id), call_id, approved)
     if run_id is None:
         raise ApplicationError(f"No tool call {call_id!r} is waiting for approval in this session.", 404)
     async_to_sync(approval_send)(layer=get_channel_layer(), run_id=run_id, call_id=call_id, approved=approved)

@@ -25,6 +25,9 @@ class Port:
         self.waiting: dict[str, asyncio.Future] = {}
         self.opened: list[str] = []
         self.closed: list[str] = []
+        self.expired: list[str] = []
+        # Answers taken (claimed) whose delivery has not reached the run yet, by call id.
+        self.taken: dict[str, bool] = {}
 
     async def open(self, call_id: str) -> None:
         self.opened.append(call_id)
@@ -32,6 +35,10 @@ class Port:
 
     async def wait(self, call_id: str) -> bool:
         return await self.waiting[call_id]
+
+    async def expire(self, call_id: str) -> bool | None:
+        self.expired.append(call_id)
+        return self.taken.pop(call_id, None)
 
     async def close(self, call_id: str) -> None:
         self.closed.append(call_id)
@@ -119,7 +126,25 @@ async def test_no_answer_within_the_timeout_is_a_denial_saying_so():
     events, _, ran, _ = await drive(writes(), port, on_request=lambda *a: None)
     done = next(e for e in events if e["type"] == "tool_call")
     assert ran == [] and done["success"] is False and "not approved within 0.3 s" in done["result"]
-    assert 0.3 <= loop.time() - started < 5 and port.closed == port.opened
+    assert 0.3 <= loop.time() - started < 5 and port.closed == port.opened == port.expired
+
+
+@pytest.mark.parametrize("approved", [True, False], ids=["allowed", "denied"])
+async def test_an_answer_taken_at_the_moment_of_the_timeout_counts_as_given(approved):
+    """The answer was claimed (the user was told 200) but its delivery had not reached the run when the wait
+    timed out: the run's expire finds it taken, and the call runs or is denied as answered."""
+    port = Port(timeout_seconds=0.2)
+
+    def take_but_do_not_deliver(event, port, stop):
+        port.taken[event["call_id"]] = approved
+
+    events, _, ran, _ = await drive(writes(), port, on_request=take_but_do_not_deliver)
+    done = next(e for e in events if e["type"] == "tool_call")
+    assert port.expired == port.opened
+    if approved:
+        assert ran == [{"text": "milk"}] and done["success"] is True
+    else:
+        assert ran == [] and done["success"] is False and "denied by the user" in done["result"]
 
 
 @pytest.mark.parametrize("delay", [None, 0.2], ids=["right-after-the-request", "while-waiting"])
