@@ -16,6 +16,7 @@ from channels.routing import ChannelNameRouter
 from channels.worker import Worker
 
 from agents_app.runner import AgentRunnerConsumer
+from agents_app.shutdown import close_at_reactor_shutdown
 from sessions_app.services.dispatch import RUNNER_CHANNEL
 from sessions_app.services.runs import run_fail_orphans
 
@@ -38,6 +39,7 @@ async def ensure_inprocess_runner() -> None:
         if failed:
             logger.warning("marked %d run(s) of an earlier server process as failed", failed)
     _task = loop.create_task(_supervised_worker(), name="navi-inprocess-runner")
+    close_at_reactor_shutdown()
     logger.info("agent runner started in-process")
 
 

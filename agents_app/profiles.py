@@ -6,6 +6,7 @@ A file that does not parse, or names an unknown tool, is reported by name and le
 from __future__ import annotations
 
 import logging
+from collections.abc import Container
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -18,6 +19,7 @@ logger = logging.getLogger(__name__)
 _FIELDS = {
     "id", "name", "description", "llm_backend", "model", "enabled_tools", "system_prompt", "planning_enabled",
     "is_admin_only", "think", "think_in_side_calls", "max_context_tokens", "max_iterations", "options",
+    "approval_required",
 }  # fmt: skip
 
 
@@ -37,14 +39,19 @@ class Profile:
     max_context_tokens: int | None = None
     max_iterations: int = 20
     options: dict = field(default_factory=dict)
+    # Tools whose calls wait for the user's approval (`mcp:<server>` names all of a server's tools).
+    approval_required: tuple[str, ...] = ()
 
     def agent_spec(self) -> AgentSpec:
+        from agents_app.tool_registry import expand_tools
+
         return AgentSpec(
             profile_id=self.id,
             name=self.name,
             model=self.model,
             system_prompt=self.system_prompt,
-            tools=self.enabled_tools,
+            tools=expand_tools(self.enabled_tools),
+            approval_required=expand_tools(self.approval_required),
             think=self.think,
             options=self.options,
             max_iterations=self.max_iterations,
@@ -59,10 +66,16 @@ class Profile:
             "id": self.id,
             "name": self.name,
             "description": self.description,
-            "enabled_tools": list(self.enabled_tools),
+            "enabled_tools": list(_expanded(self.enabled_tools)),
             "llm_backend": self.llm_backend,
             "model": self.model,
         }
+
+
+def _expanded(names) -> tuple[str, ...]:
+    from agents_app.tool_registry import expand_tools
+
+    return expand_tools(names)
 
 
 def _default_context_tokens() -> int:
@@ -82,7 +95,7 @@ def _expect(data: dict, key: str, kind: type | tuple, default=None):
     return value
 
 
-def parse_profile(path: Path, known_tools: set[str]) -> Profile:
+def parse_profile(path: Path, known_tools: Container[str]) -> Profile:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -99,6 +112,10 @@ def parse_profile(path: Path, known_tools: set[str]) -> Profile:
     missing = [t for t in tools if t not in known_tools]
     if missing:
         raise ProfileError(f"names unknown tool(s): {', '.join(map(str, missing))}")
+    approval = _expect(data, "approval_required", list, [])
+    missing = [t for t in approval if t not in known_tools]
+    if missing:
+        raise ProfileError(f"`approval_required` names unknown tool(s): {', '.join(map(str, missing))}")
     backend = _expect(data, "llm_backend", str, "ollama")
     if backend != "ollama":
         raise ProfileError(f"`llm_backend: {backend}` is not supported (only ollama)")
@@ -124,10 +141,11 @@ def parse_profile(path: Path, known_tools: set[str]) -> Profile:
         max_context_tokens=_expect(data, "max_context_tokens", int),
         max_iterations=_expect(data, "max_iterations", int, 20) or 20,
         options=_expect(data, "options", dict, {}) or {},
+        approval_required=tuple(approval),
     )
 
 
-def load_profiles(folder: Path, known_tools: set[str]) -> tuple[dict[str, Profile], dict[str, str]]:
+def load_profiles(folder: Path, known_tools: Container[str]) -> tuple[dict[str, Profile], dict[str, str]]:
     """All valid profiles by id, and the problems of the others by file name."""
     profiles: dict[str, Profile] = {}
     problems: dict[str, str] = {}
@@ -150,9 +168,9 @@ def profile_catalog() -> dict[str, Profile]:
     if _catalog is None:
         from django.conf import settings
 
-        from agents_app.tool_registry import tool_registry
+        from agents_app.tool_registry import known_tool_names
 
-        _catalog, problems = load_profiles(settings.NAVI_PROFILES_DIR, set(tool_registry().names()))
+        _catalog, problems = load_profiles(settings.NAVI_PROFILES_DIR, known_tool_names())
         for name, problem in problems.items():
             logger.warning("profile %s left out: %s", name, problem)
     return _catalog

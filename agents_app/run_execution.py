@@ -17,6 +17,7 @@ from contextlib import aclosing
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from agents_app.approvals import run_approvals_close, run_approvals_open
 from agents_app.conversation import chat_message, message_fields
 from agents_app.engine import (
     Compress,
@@ -140,7 +141,12 @@ async def execute_run(run_id: str, stop: StopSignal, *, layer) -> None:
             publisher.emit(ev.stream_start())
             terminal = ev.error(run_input)
         else:
-            services = RunServices(llm=default_llm(), tools=tool_registry(), ports=tool_ports(), stop=stop)
+            approvals = run_approvals_open(
+                session_id=start.session_id, run_id=run_id, timeout_seconds=settings.NAVI_APPROVAL_TIMEOUT_SECONDS
+            )
+            services = RunServices(
+                llm=default_llm(), tools=tool_registry(), ports=tool_ports(), stop=stop, approvals=approvals
+            )
             async with aclosing(run_agent(run_input, services)) as items:
                 async for item in items:
                     claim.check()
@@ -151,6 +157,7 @@ async def execute_run(run_id: str, stop: StopSignal, *, layer) -> None:
         logger.exception("run %s failed", run_id)
         terminal = ev.error(f"Internal error while generating the reply: {type(exc).__name__}: {exc}")
     finally:
+        run_approvals_close(run_id)
         heartbeat.cancel()
         await _close(claim, publisher, terminal, trailing)
 

@@ -14,6 +14,7 @@ import logging
 from channels.consumer import AsyncConsumer
 from channels.db import database_sync_to_async
 
+from agents_app.approvals import approval_deliver
 from agents_app.engine import StopSignal
 from agents_app.run_execution import execute_run
 from sessions_app.runlog import run_control_group
@@ -42,6 +43,9 @@ class AgentRunnerConsumer(AsyncConsumer):
         entry = self.runs.get(message["run_id"])
         if entry is not None:
             entry[1].set()
+
+    async def run_approval(self, message):
+        approval_deliver(run_id=message["run_id"], call_id=message["call_id"], approved=message["approved"] is True)
 
     async def _forget(self, run_id: str, task: asyncio.Task) -> None:
         try:

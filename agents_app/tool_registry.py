@@ -1,4 +1,5 @@
-"""The process-wide tool registry: built-in tools plus user tools from NAVI_USER_TOOLS_DIR.
+"""The process-wide tool registry: built-in tools, user tools from NAVI_USER_TOOLS_DIR, and the tools of the MCP
+servers of NAVI_MCP_CONFIG (agents_app.mcp).
 
 A user tool file is a Python module that defines `Tool` values the way the built-ins do (a `TOOLS` list, or
 Tool values at module level). A file that fails to import or defines nothing usable is reported by name and
@@ -23,6 +24,10 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
 _registry: ToolRegistry | None = None
 # Problems found while loading user tools, by file name, for start-up reporting.
 load_problems: dict[str, str] = {}
+# MCP servers left out (a bad entry, a failed start), by server name.
+mcp_problems: dict[str, str] = {}
+_mcp_servers: dict = {}
+_mcp_down: set[str] = set()
 
 
 def _import(path: Path):
@@ -106,8 +111,59 @@ def tool_registry() -> ToolRegistry:
         load_problems.update(problems)
         for name, problem in problems.items():
             logger.warning("user tool file %s skipped: %s", name, problem)
-        _registry = ToolRegistry([*builtins, *user_tools])
+        _registry = ToolRegistry([*builtins, *user_tools, *_load_mcp_tools({t.name for t in [*builtins, *user_tools]})])
     return _registry
+
+
+def _load_mcp_tools(taken: set[str]) -> list[Tool]:
+    from django.conf import settings
+
+    from agents_app.mcp.config import parse_servers
+    from agents_app.mcp.tools import mcp_tools
+
+    servers, problems = parse_servers(settings.NAVI_MCP_DOCUMENT)
+    tools, failures = mcp_tools(servers, taken)
+    _mcp_servers.clear()
+    _mcp_servers.update(servers)
+    _mcp_down.clear()
+    _mcp_down.update(name for name, problem in failures.items() if problem.startswith("failed to start"))
+    mcp_problems.clear()
+    mcp_problems.update({**problems, **failures})
+    for name, problem in mcp_problems.items():
+        logger.warning("MCP server %s: %s", name, problem)
+    if servers:
+        logger.info("MCP tools loaded: %s", ", ".join(t.name for t in tools) or "none")
+    return tools
+
+
+class KnownToolNames:
+    """What a profile may name: registered tools, `mcp:<server>` for each configured server, and any
+    `<server>__<tool>` of a configured server that failed to start (its profiles load; the tool is missing)."""
+
+    def __init__(self, registry: ToolRegistry) -> None:
+        self._names = set(registry.names())
+        self._down = set(_mcp_down)
+
+    def __contains__(self, name) -> bool:
+        if not isinstance(name, str):
+            return False
+        if name in self._names:
+            return True
+        if name.startswith("mcp:"):
+            return name[4:] in _mcp_servers
+        server, separator, _ = name.partition("__")
+        return bool(separator) and server in self._down
+
+
+def known_tool_names() -> KnownToolNames:
+    return KnownToolNames(tool_registry())
+
+
+def expand_tools(names) -> tuple[str, ...]:
+    """Profile tool names with `mcp:<server>` replaced by that server's tools."""
+    from agents_app.mcp.tools import expand_tool_names
+
+    return expand_tool_names(names, tool_registry().all())
 
 
 def reset_tool_registry() -> None:

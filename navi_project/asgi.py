@@ -17,6 +17,10 @@ except ConfigError as exc:
     sys.stderr.write(f"navi: configuration error: {exc}\n")
     raise SystemExit(2) from None
 
+from agents_app.startup import agents_startup_load  # noqa: E402
+
+agents_startup_load()  # tools (MCP servers' too) and profiles, reported at start-up (see the module)
+
 from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 

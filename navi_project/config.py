@@ -122,3 +122,22 @@ def matching(env: environ.Env, name: str, default: str, pattern: str, what: str)
     if not re.fullmatch(pattern, value):
         raise ConfigError(f"{name}={value!r} is not {what}")
     return value
+
+
+def mcp_config(env: environ.Env, name: str, base_dir: Path) -> tuple[Path | None, dict]:
+    """The file a variable names and its JSON object, which must hold an `mcpServers` object; unset: none."""
+    import json
+
+    raw = env.str(name, default="").strip()
+    if not raw:
+        return None, {}
+    path = (base_dir / raw).resolve()
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{name}={raw!r} cannot be read: {exc.strerror}") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ConfigError(f"{name}={raw!r} is not JSON: {exc}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("mcpServers"), dict):
+        raise ConfigError(f'{name}={raw!r} must be a JSON object with an "mcpServers" object')
+    return path, document

@@ -20,6 +20,8 @@ NAVI_PROFILES_DIR = config.readable_dir(
 NAVI_USER_TOOLS_DIR = config.readable_dir(
     "NAVI_USER_TOOLS_DIR", (BASE_DIR / env.str("NAVI_USER_TOOLS_DIR", default="user_tools")).resolve(), required=False
 )
+# MCP servers whose tools agents may use: the file and its `mcpServers` document (docs/tools.md).
+NAVI_MCP_CONFIG, NAVI_MCP_DOCUMENT = config.mcp_config(env, "NAVI_MCP_CONFIG", BASE_DIR)
 NAVI_SESSION_FILES_DIR = config.writable_dir(
     "NAVI_SESSION_FILES_DIR",
     (BASE_DIR / env.str("NAVI_SESSION_FILES_DIR", default=str(NAVI_DATA_DIR / "session_files"))).resolve(),
@@ -69,7 +71,6 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "channels",
     "rest_framework",
     "drf_spectacular",  # the OpenAPI schema at /api/schema (navi_project/openapi.py)
     "drf_spectacular_sidecar",  # Swagger UI's files, served by Navi itself at /api/docs
@@ -77,6 +78,7 @@ INSTALLED_APPS = [
     "sessions_app",
     "agents_app",
     "admin_app",
+    "channels",  # after agents_app, whose `runworker` (closing MCP connections at shutdown) then wins
 ]
 
 MIDDLEWARE = [
@@ -183,6 +185,8 @@ NAVI_OLLAMA_KEEP_ALIVE = config.matching(
 )
 # Context budget of profiles that set no max_context_tokens (capped by the model's own context length).
 NAVI_DEFAULT_CONTEXT_TOKENS = config.positive_number(env, "NAVI_DEFAULT_CONTEXT_TOKENS", 32768, integer=True)
+# How long a tool call that needs the user's approval waits for it; no answer is a denial.
+NAVI_APPROVAL_TIMEOUT_SECONDS = config.positive_number(env, "NAVI_APPROVAL_TIMEOUT_SECONDS", 300)
 
 # --- Auth (CONTRACT section 5; docs/auth.md) -----------------------------------------------------------------
 NAVI_AUTH_MODE = config.choice(env, "NAVI_AUTH_MODE", "local", ("local", "oauth"))

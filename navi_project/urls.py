@@ -15,7 +15,13 @@ from agents_app.apis import ProfileListApi, SessionContextApi, ToolListApi
 from agents_app.naming_apis import session_generate_name
 from navi_project import views
 from navi_project.schema_views import ApiDocsView, ApiSchemaView
-from sessions_app.apis import SessionDetailApi, SessionListCreateApi, SessionPinApi, SessionStopApi
+from sessions_app.apis import (
+    SessionApprovalApi,
+    SessionDetailApi,
+    SessionListCreateApi,
+    SessionPinApi,
+    SessionStopApi,
+)
 from sessions_app.file_apis import session_file_download, session_files_upload
 from sessions_app.planning_apis import SessionPlanningApi
 from sessions_app.sync_messages import session_messages
@@ -40,6 +46,7 @@ urlpatterns = [
     path("sessions/<str:session_id>/planning", SessionPlanningApi.as_view()),
     path("sessions/<str:session_id>/generate-name", session_generate_name),
     path("sessions/<str:session_id>/stop", SessionStopApi.as_view()),
+    path("sessions/<str:session_id>/approvals/<str:call_id>", SessionApprovalApi.as_view()),
     path("sessions/<str:session_id>/messages", session_messages),
     path("sessions/<str:session_id>/files", session_files_upload),
     path("sessions/<str:session_id>/files/<path:filename>", session_file_download),

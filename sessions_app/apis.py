@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from navi_project.serializer_fields import StrictBooleanField, StrictCharField
 from sessions_app import presenters, schemas, selectors
+from sessions_app.services.approvals import approval_answer, parse_approved, parse_call_id
 from sessions_app.services.runs import run_request_stop
 from sessions_app.services.sessions import session_create, session_delete, session_set_pinned
 
@@ -96,3 +97,17 @@ class SessionStopApi(APIView):
         if run_request_stop(user=request.user, session_id=session_id):
             return Response({"ok": True})
         return Response({"ok": False, "reason": "no active run"})
+
+
+class SessionApprovalApi(APIView):
+    @extend_schema(
+        operation_id="sessions_approval_answer",
+        summary="Allow or deny a tool call that waits for the user's approval (404 when none waits by that id)",
+        request=schemas.ApprovalSerializer,
+        responses={200: schemas.ApprovalAnsweredSerializer},
+    )
+    def post(self, request, session_id, call_id):
+        body = request.data if isinstance(request.data, dict) else {}
+        approved = parse_approved(body.get("approved"))
+        approval_answer(user=request.user, session_id=session_id, call_id=parse_call_id(call_id), approved=approved)
+        return Response({"ok": True})

@@ -21,12 +21,11 @@ from django.conf import settings
 from accounts_app.auth_sessions import auth_session_group, auth_session_still_live
 from navi_project.errors import ApplicationError, error_event
 from navi_project.json_body import json_loads
+from sessions_app.approval_messages import approval_from_socket
 from sessions_app.inputs import parse_user_message
 from sessions_app.runlog import LogEntry, publish, run_log, session_group
 from sessions_app.selectors import run_active_for_session, session_get_for_user
 from sessions_app.services.runs import message_submit, run_check, run_fail_if_stale
-
-logger = logging.getLogger(__name__)
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +130,9 @@ class SessionConsumer(AsyncWebsocketConsumer):
                     f"The message is larger than max_frame_bytes ({settings.NAVI_MAX_MESSAGE_BYTES})"
                 )
             data = json_loads(text_data, what="Messages")
+            if isinstance(data, dict) and data.get("type") == "tool_approval":
+                problem = await approval_from_socket(self.user, self.session_id, data)
+                return await self._send_error(problem) if problem else None
             if not isinstance(data, dict) or data.get("type") != "message":
                 kind = data.get("type") if isinstance(data, dict) else None
                 shown = repr(kind)[:100]

@@ -72,6 +72,14 @@ class StopSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, help_text='"no active run" when there was nothing to stop')
 
 
+class ApprovalSerializer(serializers.Serializer):
+    approved = serializers.BooleanField(help_text="true runs the call; false denies it")
+
+
+class ApprovalAnsweredSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+
+
 class PlanningPhaseSerializer(serializers.Serializer):
     phase = serializers.CharField()
     output = serializers.CharField(allow_blank=True)

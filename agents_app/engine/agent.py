@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from agents_app.engine.llm import LLM
 from agents_app.engine.messages import ChatMessage
@@ -26,6 +27,8 @@ class AgentSpec:
     model: str
     system_prompt: str = ""
     tools: tuple[str, ...] = ()
+    # Tools whose calls wait for the user's approval (engine.approval).
+    approval_required: tuple[str, ...] = ()
     think: bool = False
     options: Mapping = field(default_factory=dict)
     max_iterations: int = 20
@@ -43,6 +46,9 @@ class RunServices:
     tools: ToolRegistry
     ports: ToolPorts
     stop: StopSignal
+    # Where the user's answers to approval requests come from (engine.approval.ApprovalPort); None: no one can
+    # answer, so calls that need approval are denied.
+    approvals: Any = None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ PLANNING_STATUS = "planning_status"
 PLAN_READY = "plan_ready"
 TOOL_STARTED = "tool_started"
 TOOL_CALL = "tool_call"
+TOOL_APPROVAL_REQUIRED = "tool_approval_required"
 STREAM_DELTA = "stream_delta"
 STREAM_END = "stream_end"
 STREAM_STOPPED = "stream_stopped"
@@ -135,6 +136,11 @@ def tool_started(tool: str, args: dict, *, is_subagent: bool = False) -> dict:
     cut: list[str] = []
     event = {"type": TOOL_STARTED, "tool": tool, "args": _tool_text(args, "args", cut), "is_subagent": is_subagent}
     return fit_event(_marked(event, cut))
+
+
+def tool_approval_required(call_id: str, tool: str, args: dict, *, is_subagent: bool = False) -> dict:
+    """The call waits for the user's `tool_approval` answer (CONTRACT section 4)."""
+    return {"type": TOOL_APPROVAL_REQUIRED, "call_id": call_id, "tool": tool, "args": args, "is_subagent": is_subagent}
 
 
 def tool_call(tool: str, args: dict, result: str, success: bool, *, is_subagent: bool = False) -> dict:

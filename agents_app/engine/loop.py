@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 
 from agents_app.engine import events
 from agents_app.engine.agent import ContextUsage, Emit, Record, RunInput, RunItem, RunServices, context_budget
+from agents_app.engine.approval import Decision, ask_approval
 from agents_app.engine.compression import compress_context
 from agents_app.engine.llm import LLMError
 from agents_app.engine.messages import ChatMessage, ToolCall
@@ -139,7 +140,7 @@ async def run_agent(run: RunInput, services: RunServices) -> AsyncIterator[RunIt
                         yield Record(_tool_result(unfinished, STOPPED_RESULT))
                     raise
                 totals.tool_call_count += 1
-                answer = _tool_result(call, outcome.result)
+                answer = _tool_result(call, outcome.result, outcome.images)
                 yield Record(answer)
                 context.append(answer)
         yield Emit(
@@ -180,7 +181,15 @@ async def _call_tool(call: ToolCall, run: RunInput, services: RunServices) -> As
     tool = services.tools.get(call.name)
     refused = refusal(call, tool, run.agent.tools)
     if refused:
-        outcome = ToolOutcome(f"Error: {refused}", False)
+        refused = f"Error: {refused}"
+    elif call.name in run.agent.approval_required:
+        async for item in ask_approval(call, call.arguments, services.approvals, services.stop, is_subagent=sub):
+            if isinstance(item, Decision):
+                refused = None if item.approved else item.reason
+            else:
+                yield item
+    if refused:
+        outcome = ToolOutcome(refused, False)
     else:
 
         def context_for(emit) -> ToolContext:
@@ -205,5 +214,5 @@ async def _call_tool(call: ToolCall, run: RunInput, services: RunServices) -> As
     yield outcome
 
 
-def _tool_result(call: ToolCall, text: str) -> ChatMessage:
-    return ChatMessage(role="tool", content=text, tool_call_id=call.id, name=call.name)
+def _tool_result(call: ToolCall, text: str, images: tuple[str, ...] = ()) -> ChatMessage:
+    return ChatMessage(role="tool", content=text, images=images, tool_call_id=call.id, name=call.name)

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from agents_app.engine.agent import Emit
 from agents_app.engine.messages import ToolCall
 from agents_app.engine.stop import Stopped, StopSignal
-from agents_app.engine.tools.base import Tool, ToolContext, ToolError
+from agents_app.engine.tools.base import Tool, ToolContext, ToolError, ToolResult
 
 
 @dataclass(frozen=True)
 class ToolOutcome:
     result: str
     success: bool
+    images: tuple[str, ...] = ()  # for the model, on the tool message
 
 
 _DONE = object()
@@ -67,4 +68,6 @@ def _outcome(task: asyncio.Task, tool: Tool) -> ToolOutcome:
         return ToolOutcome(f"Error: {tool.name} did not finish within {tool.timeout:g} s and was cancelled.", False)
     except Exception as exc:  # a tool's own bug must not end the run: the model sees it and can go on
         return ToolOutcome(f"Error: {tool.name} failed: {type(exc).__name__}: {exc}", False)
+    if isinstance(result, ToolResult):
+        return ToolOutcome(result.text, True, tuple(result.images))
     return ToolOutcome(result if isinstance(result, str) else str(result), True)

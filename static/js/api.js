@@ -51,6 +51,7 @@ export const api = {
   me: () => request("GET", "/auth/me", undefined, { own401: true }),
   logout: () => request("POST", "/auth/logout", {}, { own401: true }),
   profiles: () => request("GET", "/agents/profiles"),
+  tools: () => request("GET", "/agents/tools"),
   sessions: () => request("GET", "/sessions"),
   session: (id) => request("GET", `/sessions/${id}`),
   createSession: (profileId) => request("POST", "/sessions", { profile_id: profileId }),

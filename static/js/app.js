@@ -6,10 +6,12 @@ import { count } from "./format.js";
 import { ChatView } from "./chat.js";
 import { Composer } from "./composer.js";
 import { Sidebar, sessionTitle } from "./sidebar.js";
+import { toolLabel } from "./cards.js";
 
 const app = $("#app");
 const banner = { el: $("#banner"), text: $("#banner-text") };
 const profiles = new Map();
+const tools = new Map(); // name -> {name, description}, from GET /agents/tools
 let currentId = null;
 let currentSession = null;
 let user = null; // who /auth/me says is signed in
@@ -169,6 +171,16 @@ function confirmDelete(session) {
   return new Promise((resolve) => dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), { once: true }));
 }
 
+// A profile's tools, MCP ones (`<server>__<tool>`) under their server's name, each with its description.
+function toolList(names) {
+  if (!names.length) return null;
+  const items = names.map((name) => {
+    const info = tools.get(name);
+    return h("li", { title: info?.description || "" }, toolLabel(name));
+  });
+  return h("ul.profile-tools", { "aria-label": "Tools" }, ...items);
+}
+
 // New session: pick a profile, create, open.
 const newDialog = $("#new-session-dialog");
 $("#new-session").addEventListener("click", async () => {
@@ -189,6 +201,7 @@ $("#new-session").addEventListener("click", async () => {
           h("strong", { text: p.name }),
           h("span.profile-desc", { text: p.description || "" }),
           h("span.profile-model", { text: p.model || "" }),
+          toolList(p.enabled_tools || []),
           // What the model cannot do, said before the first message rather than after it fails.
           p.warning ? h("span.profile-warning", { role: "note", text: p.warning }) : null,
         ),
@@ -222,7 +235,9 @@ $("#new-session-form").addEventListener("submit", async (event) => {
 
 async function loadProfiles() {
   try {
-    for (const profile of await api.profiles()) profiles.set(profile.id, profile);
+    const [profileList, toolInfo] = await Promise.all([api.profiles(), api.tools().catch(() => [])]);
+    for (const profile of profileList) profiles.set(profile.id, profile);
+    for (const tool of toolInfo) tools.set(tool.name, tool);
   } catch (error) {
     showBanner(`Could not load agent profiles: ${error.message}`);
   }

@@ -39,6 +39,59 @@ export function thinkingBlock(text = "", { live = false } = {}) {
   };
 }
 
+/** The parts of a tool's name: MCP tools are `<server>__<tool>`. */
+export function toolLabel(tool) {
+  const at = tool.indexOf("__");
+  if (at <= 0) return h("span.tool-name", { text: tool });
+  return h("span.tool-name", { title: `${tool.slice(at + 2)} from the MCP server ${tool.slice(0, at)}` },
+    h("span.tool-server", { text: tool.slice(0, at) }), tool.slice(at + 2));
+}
+
+/** A request to run a tool: what it would do, and Allow / Deny (buttons: reachable with Tab, Enter or Space). */
+export function approvalCard({ tool, args }, answer) {
+  const state = h("span.approval-state", { role: "status" });
+  const allow = h("button.button.primary.approve", { type: "button", text: "Allow" });
+  const deny = h("button.button.deny", { type: "button", text: "Deny" });
+  const buttons = h("div.approval-actions", {}, allow, deny);
+  const el = h(
+    "section.card.approval",
+    { role: "group", "aria-label": `Approve ${tool}?` },
+    h("div.approval-question", {}, h("span", { text: "Allow this call of " }), toolLabel(tool), h("span", { text: "?" })),
+    h("pre.args", { text: shortJson(args, 4000) }),
+    buttons,
+    state,
+  );
+  const settle = (text, kind) => {
+    buttons.remove();
+    state.textContent = text;
+    el.classList.add(kind);
+  };
+  const choose = (approved) => {
+    if (!answer(approved)) {
+      state.textContent = "Not connected: try again when the connection is back.";
+      return;
+    }
+    allow.disabled = deny.disabled = true;
+    state.textContent = approved ? "Allowing…" : "Denying…";
+  };
+  allow.addEventListener("click", () => choose(true));
+  deny.addEventListener("click", () => choose(false));
+  return {
+    el,
+    focus: () => allow.focus(),
+    // The call's outcome closes the request, whoever answered it and from where.
+    resolve(success, result = "") {
+      if (el.classList.contains("settled")) return;
+      el.classList.add("settled");
+      if (success) return settle("Allowed.", "allowed");
+      if (/not approved within/i.test(result)) return settle("No answer in time: denied.", "denied");
+      if (/denied by the user/i.test(result)) return settle("Denied.", "denied");
+      if (/stopped by the user/i.test(result)) return settle("Stopped.", "denied");
+      return settle("Allowed.", "allowed");
+    },
+  };
+}
+
 /** A tool call: pending (spinner, arguments) until done (result, success or failure). */
 export function toolCard(tool, args) {
   const isAgent = tool === SPAWN_AGENT;
@@ -48,7 +101,7 @@ export function toolCard(tool, args) {
     {},
     h("span.spinner", { "aria-hidden": "true" }),
     h("span.status-icon", { "aria-hidden": "true" }),
-    h("span.tool-name", { text: isAgent ? "Sub-agent" : tool }),
+    isAgent ? h("span.tool-name", { text: "Sub-agent" }) : toolLabel(tool),
     h("span.tool-args", { text: argsSummary(tool, args) }),
     status,
   );
@@ -69,6 +122,7 @@ export function toolCard(tool, args) {
     pending: true,
     finish(result, success = true) {
       this.pending = false;
+      this.approval?.resolve(success, result);
       el.classList.remove("pending");
       el.classList.add(success ? "success" : "failure");
       status.textContent = success ? "done" : "failed";
@@ -78,6 +132,7 @@ export function toolCard(tool, args) {
     },
     interrupt() {
       this.pending = false;
+      this.approval?.resolve(false, "stopped by the user");
       el.classList.remove("pending");
       el.classList.add("interrupted");
       status.textContent = "interrupted";

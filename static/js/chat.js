@@ -201,6 +201,10 @@ export class ChatView {
         return this.liveTurn().planReady(event.plan || "", event.is_subagent);
       case "tool_started":
         return this.liveTurn().toolStarted(event.tool, event.args, event.is_subagent);
+      case "tool_approval_required":
+        return this.liveTurn().approvalRequired(event, (approved) =>
+          Boolean(this.socket?.send({ type: "tool_approval", call_id: event.call_id, approved })),
+        );
       case "tool_call":
         return this.liveTurn().toolCall(event.tool, event.args, event.result, event.success !== false, event.is_subagent);
       case "stream_delta":

@@ -4,7 +4,7 @@
 import { h } from "./dom.js";
 import { answerStats } from "./format.js";
 import { renderMarkdown } from "./markdown.js";
-import { SPAWN_AGENT, argsKey, notice, planCard, planningStatus, thinkingBlock, toolCard } from "./cards.js";
+import { SPAWN_AGENT, approvalCard, argsKey, notice, planCard, planningStatus, thinkingBlock, toolCard } from "./cards.js";
 
 export class Turn {
   constructor({ live = false } = {}) {
@@ -95,6 +95,17 @@ export class Turn {
     if (!card) card = this.toolStarted(tool, args, isSubagent); // tool_started was missed: show the result anyway
     card.finish(result, success);
     if (tool === SPAWN_AGENT) this.agents = this.agents.filter((c) => c !== card);
+  }
+
+  /** tool_approval_required: Allow / Deny under the waiting call's card; `answer(approved)` sends it. */
+  approvalRequired(event, answer) {
+    const isSubagent = Boolean(event.is_subagent);
+    const pending = this.cards.filter((c) => c.pending && c.tool === event.tool && c.subagent === isSubagent);
+    const card = pending.find((c) => c.key === argsKey(event.args)) || pending.at(-1) || this.toolStarted(event.tool, event.args, isSubagent);
+    const approval = approvalCard(event, answer);
+    card.approval = approval;
+    card.el.after(approval.el);
+    if (this.live) approval.focus();
   }
 
   toolResult(callId, name, content) {

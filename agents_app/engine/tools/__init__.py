@@ -1,6 +1,6 @@
 """Tools the agent can call. Each module defines one tool; `builtin_tools()` lists them."""
 
-from agents_app.engine.tools.base import Tool, ToolContext, ToolError, ToolPorts, ToolRegistry
+from agents_app.engine.tools.base import Tool, ToolContext, ToolError, ToolPorts, ToolRegistry, ToolResult
 from agents_app.engine.tools.filesystem import filesystem_tool
 from agents_app.engine.tools.memory import memory_tool
 from agents_app.engine.tools.spawn_agent import spawn_agent_tool
@@ -22,4 +22,4 @@ def builtin_tools() -> list[Tool]:
     ]
 
 
-__all__ = ["Tool", "ToolContext", "ToolError", "ToolPorts", "ToolRegistry", "builtin_tools"]
+__all__ = ["Tool", "ToolContext", "ToolError", "ToolPorts", "ToolRegistry", "ToolResult", "builtin_tools"]

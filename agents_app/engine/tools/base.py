@@ -37,7 +37,16 @@ class ToolContext:
     services: Any = None
 
 
-ToolBody = Callable[[dict, ToolContext], Awaitable[str]]
+@dataclass(frozen=True)
+class ToolResult:
+    """A result with images (an MCP image part, say): the text is what the client sees, the images go to the
+    model on the tool message (raw base64, as ChatMessage.images)."""
+
+    text: str
+    images: tuple[str, ...] = ()
+
+
+ToolBody = Callable[[dict, ToolContext], Awaitable[str | ToolResult]]
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,11 @@ MAX_DEPTH = 2  # the main agent is depth 0; a sub-agent may spawn one more level
 SUBAGENT_MAX_ITERATIONS = 8
 # The nested run's progress; its stream_start/stream_end and answer text stay inside the tool.
 FORWARDED = frozenset(
-    {events.TURN_THINKING, events.PLANNING_STATUS, events.PLAN_READY, events.TOOL_STARTED, events.TOOL_CALL}
-)
+    {
+        events.TURN_THINKING, events.PLANNING_STATUS, events.PLAN_READY, events.TOOL_STARTED,
+        events.TOOL_APPROVAL_REQUIRED, events.TOOL_CALL,
+    }
+)  # fmt: skip
 SUBAGENT_NOTE = (
     "You are a sub-agent: another agent gave you the task in the user message. Work on it with your tools, "
     "then answer with the result only; that answer is all the other agent will see."

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from agents_app.engine import StopSignal
-from agents_app.engine.tools import Tool, ToolError, ToolRegistry
+from agents_app.engine.tools import Tool, ToolError, ToolRegistry, ToolResult
 from tests.agents_app.engine.helpers import collect, make_input, types
 from tests.fakes.scripted_llm import ScriptedLLM, Turn
 
@@ -89,6 +89,22 @@ async def test_without_a_profile_size_the_window_is_the_default_below_the_models
     llm = ScriptedLLM([Turn(content=["x"])], context_length=131072)
     events, _ = await collect(make_input(default_context_tokens=32768), llm)
     assert events[-1]["max_context_tokens"] == 32768
+
+
+async def test_a_result_with_images_gives_the_model_its_images_and_the_client_its_text():
+    async def body(args, ctx):
+        return ToolResult("[image: image/png, 70 bytes]", images=("aGVsbG8=",))
+
+    llm = ScriptedLLM([Turn(tool_calls=[("picture", {"text": "x"})]), Turn(content=["A pixel."])])
+    events, recorded = await collect(
+        make_input(tools=["picture"]), llm, registry=ToolRegistry([echo_tool("picture", body=body)])
+    )
+    call = next(e for e in events if e["type"] == "tool_call")
+    assert call["success"] is True and call["result"] == "[image: image/png, 70 bytes]"
+    answer = llm.requests[1]["messages"][-1]
+    assert answer.role == "tool" and answer.images == ("aGVsbG8=",)
+    assert answer.content == "[image: image/png, 70 bytes]"
+    assert next(m for m in recorded if m.role == "tool").images == ("aGVsbG8=",)
 
 
 async def test_a_tool_the_profile_does_not_enable_is_refused_not_run():
