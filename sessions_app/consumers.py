@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import deque
 
 from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
@@ -24,7 +25,7 @@ from navi_project.json_body import json_loads
 from sessions_app.approval_messages import approval_from_socket
 from sessions_app.inputs import parse_user_message
 from sessions_app.runlog import LogEntry, publish, run_log, session_group
-from sessions_app.selectors import run_active_for_session, session_get_for_user
+from sessions_app.selectors import run_active_for_session, run_latest_for_session, session_get_for_user
 from sessions_app.services.runs import message_submit, run_check, run_fail_if_stale
 
 logger = logging.getLogger(__name__)
@@ -47,11 +48,13 @@ def _load_session(user, session_id):
 
 
 @database_sync_to_async
-def _active_run_id(session_id) -> str | None:
+def _runs_at_connect(session_id) -> tuple[str | None, str | None]:
+    """The session's active run, and else its latest run (ended: its late messages are not to be followed)."""
     run = run_active_for_session(session_id=session_id)
-    if run is not None and run_fail_if_stale(run=run):
-        return None
-    return str(run.id) if run else None
+    if run is not None and not run_fail_if_stale(run=run):
+        return str(run.id), None
+    latest = run_latest_for_session(session_id=session_id)
+    return None, str(latest.id) if latest else None
 
 
 class SignInEnded(Exception):
@@ -75,7 +78,7 @@ def _submit(user, session_id, data, auth_session_id) -> str:
 class SessionConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         self.run_id: str | None = None
-        self.ended_run_id: str | None = None
+        self.ended_runs: deque[str] = deque(maxlen=8)  # runs this socket has seen end: their repeats are dropped
         self.last_seq = -1
         self.replayed = False
         self.last_sent = time.monotonic()
@@ -102,8 +105,10 @@ class SessionConsumer(AsyncWebsocketConsumer):
                 return await self.close(code=CLOSE_UNAUTHENTICATED)
         # Join before reading the log: an event appended meanwhile then arrives live and is de-duplicated.
         await self.channel_layer.group_add(self.group, self.channel_name)
-        run_id = await _active_run_id(self.session_id)
+        run_id, ended_run_id = await _runs_at_connect(self.session_id)
         if run_id is None:
+            if ended_run_id:
+                self.ended_runs.append(ended_run_id)
             await self._send_text(_event("session_sync"))
         else:
             await self._replay(run_id)
@@ -182,7 +187,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
                 await self._send_text(entry.text)
                 await self._after(entry)
         if self.run_id == run_id:  # it has ended; what it still had to send (context_compressed) was lost
-            self.run_id, self.ended_run_id = None, run_id
+            self._ended(run_id)
 
     def _track(self, run_id: str) -> None:
         self.run_id, self.last_seq, self.replayed = run_id, -1, False
@@ -203,9 +208,12 @@ class SessionConsumer(AsyncWebsocketConsumer):
 
     async def run_event(self, message):
         run_id, seq = message["run_id"], message["seq"]
+        if run_id in self.ended_runs:
+            return  # a repeat or a late wake-up of a run already shown whole
         if run_id != self.run_id:
-            if seq != 0 or run_id == self.ended_run_id:
-                return  # a run this socket does not follow (it ended before we looked, or is not ours to track)
+            if self.run_id is not None:
+                await self._catch_up(self.run_id)  # a run ends before the next begins: show its end first
+            # The session's next run, maybe with its first messages lost on the way: the log fills the gap.
             self._track(run_id)
         if seq <= self.last_seq:
             return
@@ -223,7 +231,18 @@ class SessionConsumer(AsyncWebsocketConsumer):
         if entry.final:
             if self.replayed:
                 await self._send_text(_event("session_sync"))
-            self.run_id, self.ended_run_id = None, self.run_id  # its repeats (repair, a late wake-up) are dropped
+            self._ended(self.run_id)
+
+    def _ended(self, run_id: str) -> None:
+        self.run_id = None
+        self.ended_runs.append(run_id)
+
+    async def _catch_up(self, run_id: str) -> None:
+        for entry in await run_log().read(run_id, after=self.last_seq):
+            await self._send_text(entry.text)
+            await self._after(entry)
+        if self.run_id == run_id:
+            self._ended(run_id)
 
     # --- Sending ----------------------------------------------------------------------------------------------
 

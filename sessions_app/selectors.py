@@ -63,6 +63,10 @@ def session_opening_messages(*, session: Session, limit: int) -> list[Message]:
     return list(shown)
 
 
+def run_latest_for_session(*, session_id) -> Run | None:
+    return Run.objects.filter(session_id=session_id).order_by("-created_at").first()
+
+
 def run_terminal_event(*, run_id) -> dict | None:
     """The terminal event of an ended run, from what is stored (for a run whose own was lost on the way)."""
     run = Run.objects.select_related("session").filter(id=run_id).first()

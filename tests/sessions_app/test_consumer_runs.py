@@ -48,7 +48,10 @@ async def test_sockets_following_a_run_that_ended_unannounced_get_its_end_once_f
     await run_log().append(run_id, json.dumps({"type": "stream_delta", "delta": "Hello there"}), False)
     sockets = [await open_socket(sid) for _ in range(3)]  # as on three front ends, all repairing at once
     for ws in sockets:
-        assert await ws.receive_json_from() == {"type": "stream_start"}
+        assert await ws.receive_json_from() == {
+            "type": "stream_start",
+            "max_frame_bytes": settings.NAVI_MAX_MESSAGE_BYTES,
+        }
         assert await ws.receive_json_from() == {"type": "replay_start", "count": 1}
         assert (await ws.receive_json_from())["type"] == "stream_delta"
         assert await ws.receive_json_from() == {"type": "replay_end"}
@@ -72,7 +75,7 @@ async def test_a_socket_told_of_a_run_deleted_unannounced_gets_an_error_naming_i
     sid, run_id = await running_run()
     await run_log().append(run_id, json.dumps({"type": "stream_start"}), False)
     ws = await open_socket(sid)
-    assert await ws.receive_json_from() == {"type": "stream_start"}
+    assert await ws.receive_json_from() == {"type": "stream_start", "max_frame_bytes": settings.NAVI_MAX_MESSAGE_BYTES}
     await ws.receive_json_from()  # replay_start
     await ws.receive_json_from()  # replay_end
     await database_sync_to_async(Run.objects.filter(id=run_id).delete)()

@@ -24,7 +24,7 @@ async def test_deleting_a_session_mid_run_tells_every_socket_and_its_runner_ends
     sid = str(session.id)
     watching = [await open_socket(sid), await open_socket(sid)]
     for ws in watching:
-        assert await ws.receive_json_from() == {"type": "session_sync"}
+        assert (await ws.receive_json_from())["type"] == "session_sync"
     await watching[0].send_json_to(
         {"type": "message", "content": "long " + script({"content": " ".join(["tick"] * 200), "delay": 0.03})}
     )
