@@ -2,6 +2,8 @@
 
 Both name a file `<session_id>/<name>` relative to their root (the local folder NAVI_SESSION_FILES_DIR, or the
 bucket prefix `session_files/`), and both give a taken name a counter: `report.pdf`, `report_1.pdf`, ...
+Beyond Django's Storage API both offer `open_stream(name)`: a binary file object to `read(n)` and `close()`
+that never holds the whole file (Django's S3 `open()` downloads the object whole before the first read).
 """
 
 from __future__ import annotations
@@ -11,6 +13,10 @@ import posixpath
 from django.core.files.storage import FileSystemStorage
 
 MAX_NAME_ATTEMPTS = 10_000
+
+
+class StorageUnavailable(Exception):
+    """The storage could not be reached or refused the operation (S3 down, credentials refused, ...)."""
 
 
 class NumberedNames:
@@ -28,4 +34,5 @@ class NumberedNames:
 
 
 class LocalSessionStorage(NumberedNames, FileSystemStorage):
-    pass
+    def open_stream(self, name):
+        return open(self.path(name), "rb")  # noqa: SIM115 - the caller closes it when the download ends
