@@ -113,6 +113,7 @@ def daphne_drift() -> list[str]:
     from twisted.web import http
 
     request_class, problems = http_protocol.WebRequest, []
+    originals = getattr(request_class, "_navi_originals", {})  # once installed, judge daphne's own methods
 
     def source(obj) -> str:
         try:
@@ -121,7 +122,7 @@ def daphne_drift() -> list[str]:
             return ""
 
     for name in ("gotLength", "handleContentChunk"):
-        if name in vars(request_class):
+        if getattr(vars(request_class).get(name), "__module__", __name__) != __name__:
             problems.append(f"daphne's WebRequest now defines {name} itself: patching it would replace daphne's")
         if not callable(getattr(http.Request, name, None)):
             problems.append(f"twisted.web.http.Request.{name} is gone")
@@ -129,10 +130,11 @@ def daphne_drift() -> list[str]:
         problems.append("Twisted's requestReceived no longer reads _parsePOSTFormSubmission (form parsing stays on)")
     if "self._path" not in source(http.HTTPChannel):
         problems.append("Twisted's HTTPChannel no longer keeps the request line's path in _path")
-    process = source(request_class.process)
+    process = source(originals.get("process", request_class.process))
     if "create_application" not in process or "self.content.read(" not in process:
         problems.append("daphne's WebRequest.process no longer creates the app, then queues self.content.read()")
-    if list(inspect.signature(server.Server.create_application).parameters) != ["self", "protocol", "scope"]:
+    create_application = originals.get("create_application", server.Server.create_application)
+    if list(inspect.signature(create_application).parameters) != ["self", "protocol", "scope"]:
         problems.append("daphne's Server.create_application(protocol, scope) changed its signature")
     return problems
 
@@ -154,6 +156,7 @@ def install() -> None:
     original_init = request_class.__init__
     original_process = request_class.process
     original_create_application = server.Server.create_application
+    request_class._navi_originals = {"process": original_process, "create_application": original_create_application}
 
     def __init__(self, *args, **kwargs):
         original_init(self, *args, **kwargs)
