@@ -39,7 +39,22 @@ class S3SessionStorage(NumberedNames, S3Storage):
         """The object's body as it arrives over HTTP (botocore's StreamingBody: `read(n)`, `close()`)."""
         return self.bucket.Object(self._normalize_name(clean_name(name))).get()["Body"]
 
-    # A multipart upload that fails is aborted by boto3's transfer manager: no object appears under the name.
+    @_unavailable_on_failure
+    def abort_unfinished_uploads(self, prefix: str) -> int:
+        """Abort the multipart uploads under `prefix` that never completed; their parts take space, unseen.
+
+        boto3 aborts a failed upload itself, but not when the endpoint went away: its parts stay until this runs
+        (on session deletion and in the cleanup command).
+        """
+        client, key_prefix = self.connection.meta.client, self._normalize_name(clean_name(prefix)) + "/"
+        aborted = 0
+        for page in client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket_name, Prefix=key_prefix):
+            for upload in page.get("Uploads", ()):
+                client.abort_multipart_upload(Bucket=self.bucket_name, Key=upload["Key"], UploadId=upload["UploadId"])
+                aborted += 1
+        return aborted
+
+    # A failed upload leaves no object under its name (a multipart upload is only visible once completed).
     _save = _unavailable_on_failure(S3Storage._save)
     exists = _unavailable_on_failure(S3Storage.exists)
     size = _unavailable_on_failure(S3Storage.size)

@@ -235,6 +235,8 @@ def session_files_delete(*, session_id, dry_run: bool = False) -> Removed:
     folder = _local_path(storage, str(session_id))
     if not dry_run and folder is not None and folder.is_dir():
         shutil.rmtree(folder, ignore_errors=True)
+    if not dry_run and hasattr(storage, "abort_unfinished_uploads"):
+        storage.abort_unfinished_uploads(str(session_id))  # the parts of uploads cut off midway
     return Removed(files=len(keys), bytes=size)
 
 
