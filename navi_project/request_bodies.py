@@ -26,6 +26,8 @@ import tempfile
 
 from django.conf import settings
 
+from navi_project import response_flow
+
 logger = logging.getLogger(__name__)
 
 # Room for the multipart framing around a file of exactly the limit.
@@ -191,9 +193,15 @@ def install() -> None:
         return original_process(self)
 
     def create_application(self, protocol, scope):
-        body_file = getattr(protocol, "_navi_body_file", None)
-        if body_file is not None:
-            scope = {**scope, "extensions": {**(scope.get("extensions") or {}), SCOPE_KEY: body_file}}
+        if scope.get("type") == "http" and isinstance(protocol, request_class):
+            extensions = {
+                **(scope.get("extensions") or {}),
+                response_flow.SCOPE_KEY: response_flow.SendWindow(protocol),
+            }
+            body_file = getattr(protocol, "_navi_body_file", None)
+            if body_file is not None:
+                extensions[SCOPE_KEY] = body_file
+            scope = {**scope, "extensions": extensions}
         return original_create_application(self, protocol, scope)
 
     request_class.__init__ = __init__
@@ -225,6 +233,9 @@ class FeedsBodyFromFile:
         path = scope.get("path", "").encode("utf-8", "replace")
         if length.isdigit() and int(length) > body_limit(path):
             return await _send_413(send, path)
+        window = (scope.get("extensions") or {}).get(response_flow.SCOPE_KEY)
+        if window is not None:
+            send = response_flow.paced(send, window)
         body_file = (scope.get("extensions") or {}).get(SCOPE_KEY)
         from_daphne = body_file is not None
         if body_file is None and not length and b"chunked" in headers.get(b"transfer-encoding", b"").lower():

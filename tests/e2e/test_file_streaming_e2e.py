@@ -4,6 +4,7 @@ WebSocket run that keeps streaming while a large upload is written on the same s
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import httpx
 import pytest
 
 from tests.e2e.client import connect, new_session, rest
-from tests.e2e.test_files_e2e import MB, Multipart, folder, memory_kb
+from tests.e2e.test_files_e2e import MB, Multipart, folder, memory_kb, socket_to
 from tests.fakes.fake_ollama import script
 
 
@@ -128,3 +129,34 @@ async def test_a_websocket_run_keeps_streaming_while_large_uploads_are_written(l
         f"{loaded * 1000:.0f} ms beside three 150 MB uploads at once ({seconds:.1f} s)"
     )
     assert loaded < 1.0, f"the run stalled {loaded:.2f} s while large uploads were written"
+
+
+def upload_big(live, sid: str, name: str, size: int) -> None:
+    body = Multipart(name, size)
+    with rest(live.url) as api:
+        stored = api.post(f"/sessions/{sid}/files", content=body.chunks(), headers=body.headers(declare_length=True))
+    assert stored.status_code == 201, stored.text
+
+
+def test_a_slow_reader_does_not_make_the_server_hold_the_file(live):
+    """daphne's send() returns at once: without back-pressure a slow client's download piles up in its buffer."""
+    sid = new_session(live.url)
+    pid = live.processes["front-1"].pid
+    upload_big(live, sid, "slow.txt", 50 * MB)
+    reset_peak(pid)
+    before = memory_kb(pid)
+    with socket_to(live.url) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        sock.sendall(f"GET /sessions/{sid}/files/slow.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        received, started = 0, time.monotonic()
+        while time.monotonic() - started < 4:  # about 6 MB a second
+            received += len(sock.recv(65536))
+            time.sleep(0.01)
+        during = memory_kb(pid)
+    growth = (during["VmHWM"] - before["VmRSS"]) / 1024
+    print(f"\nslow reader: {received / MB:.0f} MB of 50 read in 4 s; the server's peak +{growth:.1f} MB")
+    assert 0 < received < 50 * MB  # still reading when measured
+    assert growth < 15, f"the server grew by {growth:.0f} MB while a slow client downloaded 50 MB"
+    with rest(live.url) as api:  # the next request is served as usual after the client went away
+        assert api.get(f"/sessions/{sid}").status_code == 200
+        assert api.delete(f"/sessions/{sid}").status_code == 204
