@@ -1,9 +1,8 @@
 """POST /sessions/{id}/files and GET /sessions/{id}/files/{filename}.
 
 Plain Django views rather than DRF ones: the upload must choose its upload handler before anything reads the
-body, and the download streams a file response. Both are async: the ORM runs on the thread-sensitive thread for
-a moment, and everything that reads or writes a file (parsing the multipart body, the storage write, each chunk
-of a download) on a file thread (`files.in_file_thread`), so a large file never stalls the process's other work.
+body, and the download streams a file response. Both are async: the download reads each chunk on a file thread
+(`files.in_file_thread`) as the client takes them; the upload parses and stores on the request's own thread.
 """
 
 from __future__ import annotations
@@ -117,8 +116,11 @@ def _receive_and_store(request, session_id) -> files.StoredFile:
 
 
 async def _upload(request, session_id) -> dict:
+    # Thread-sensitive calls here run on this request's own thread: Django's ASGI handler gives each request a
+    # ThreadSensitiveContext. Parsing and storing a 200 MB file (seconds, on S3) stays off the process-wide
+    # thread the WebSocket consumers and the runner share, and out of the file threads' queue of short reads.
     owned = await sync_to_async(_owned_session_id)(request, session_id)
-    stored = await files.in_file_thread(_receive_and_store, request, owned)
+    stored = await sync_to_async(_receive_and_store)(request, owned)
     await sync_to_async(session_touch)(session_id=owned)  # a file just sent is part of current work: not idle
     return stored.as_dict()
 

@@ -39,8 +39,9 @@ _UNSAFE_CHARS = re.compile(r"[^\w.\- ()\[\]+,@=]")
 _INLINE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/avif", "application/pdf")
 
 
-# Reading, parsing and writing files happens on threads of its own: on asgiref's one thread-sensitive thread
-# (where sync views and the ORM run) a 200 MB upload or a slow S3 endpoint would stall every socket and runner.
+# Short file work (a download's next chunk, the filesystem tool's reads and writes) runs on threads of its own:
+# never on the process-wide thread-sensitive thread that WebSocket consumers and the runner share for the ORM,
+# where a slow disk or S3 endpoint would stall every socket and run.
 _FILE_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="navi-files")
 DOWNLOAD_CHUNK = 256 * 1024
 

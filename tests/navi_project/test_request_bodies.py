@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import tempfile
 
@@ -187,3 +188,34 @@ def test_the_installed_daphne_still_has_every_internal_the_upload_patch_relies_o
 
     assert WebRequest._navi_bodies is True
     assert WebRequest.gotLength.__module__ == WebRequest.handleContentChunk.__module__ == "navi_project.request_bodies"
+
+
+@pytest.mark.asyncio
+async def test_feeding_a_large_spooled_body_lets_the_event_loop_run_between_chunks():
+    # Django's ASGI handler reads the body in a loop of `await receive()`: a receive() that never suspends
+    # would hold the loop (every socket and the in-process runner) until the whole body is copied.
+    spooled = tempfile.TemporaryFile()
+    spooled.write(b"b" * (200 * CHUNK))  # 12.5 MB
+    queue = [{"type": "http.request", "body": b"", "more_body": False}]
+
+    async def receive():
+        return queue.pop(0)
+
+    async def send(message):
+        pass
+
+    ticks = 0
+
+    async def ticker():
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    ticking = asyncio.create_task(ticker())
+    await asyncio.sleep(0)
+    app = Recorder()
+    await FeedsBodyFromFile(app)(http_scope(extensions={SCOPE_KEY: spooled}), receive, send)
+    ticking.cancel()
+    assert len(app.bodies) == 201
+    assert ticks > 100, f"the loop ran {ticks} times while 200 chunks were fed"
