@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from asgiref.sync import async_to_sync
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import AsyncClient, Client
 from django.utils import timezone
 
@@ -132,6 +132,8 @@ def test_an_endpoint_that_goes_away_mid_upload_is_a_clear_error_and_leaves_nothi
             tool(sid, action="list", path="")
         unreachable, _ = async_to_sync(download)(f"/sessions/{sid}/files/before.txt")
         assert unreachable.status_code == 503
+        with pytest.raises(CommandError, match="The file storage is unreachable"):
+            call_command("cleanup_session_files", stdout=io.StringIO())
     finally:
         if proxy.cut:
             proxy.restore()
