@@ -171,6 +171,9 @@ async def session_file_download(request, session_id, filename):
         # An async iterator: Django's ASGI handler sends each chunk as it is read. (A FileResponse's sync iterator
         # would be read whole into memory first, `sync_to_async(list)`, before the first byte went out.)
         response = StreamingHttpResponse(files.file_chunks(opened.handle), content_type=content_type)
+        # Closed with the response too (as FileResponse does), should its body never be read: a client that
+        # went away before the first chunk.
+        response._resource_closers.append(opened.handle.close)
     response["Content-Length"] = str(opened.size)
     response["Content-Disposition"] = content_disposition_header(not files.shown_inline(content_type), opened.name)
     response["X-Content-Type-Options"] = "nosniff"

@@ -8,6 +8,7 @@ that never holds the whole file (Django's S3 `open()` downloads the object whole
 
 from __future__ import annotations
 
+import os
 import posixpath
 
 from django.core.files.storage import FileSystemStorage
@@ -34,5 +35,18 @@ class NumberedNames:
 
 
 class LocalSessionStorage(NumberedNames, FileSystemStorage):
+    def _save(self, name, content):
+        try:
+            return super()._save(name, content)
+        except FileExistsError:
+            raise
+        except OSError:
+            # A disk that fills mid-write leaves a partial file under the name just reserved, which Django's
+            # storage leaves behind: it was created here (O_EXCL), so it goes.
+            path = self.path(name)
+            if os.path.isfile(path):
+                os.remove(path)
+            raise
+
     def open_stream(self, name):
         return open(self.path(name), "rb")  # noqa: SIM115 - the caller closes it when the download ends
