@@ -28,8 +28,8 @@ from sessions_app.runlog import run_log, session_group
 from sessions_app.selectors import session_get_for_user
 from sessions_app.services.runs import message_submit, run_fail_if_stale
 
-# How often the wait looks at the run itself, in case its final event never reaches this process (a group
-# message dropped by a full channel, a runner that died): the run log, then the run's row.
+# How often the wait reads the run's row anyway, in case its final event never reaches this process (a group
+# message dropped by a full channel, a runner that died without one: the row then fails it as stale).
 RECHECK_SECONDS = 3.0
 
 
@@ -99,7 +99,7 @@ async def _wait_for_outcome(*, session_id, run_id) -> dict | None:
     await layer.group_add(group, channel)
     deadline = time.monotonic() + settings.NAVI_SYNC_RUN_TIMEOUT
     try:
-        # Joined after the submit: a run that ended in between is in the log already.
+        # Joined after the submit: a run that ended in between is in the log already (a short one, just begun).
         ended = await _ended_in_log(run_id)
         while True:
             if ended:
