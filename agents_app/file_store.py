@@ -5,12 +5,12 @@ from __future__ import annotations
 import posixpath
 from pathlib import Path
 
-from asgiref.sync import sync_to_async
 from django.core.files.base import ContentFile
 
 from agents_app.engine.tools.filesystem import FileEntry
 from navi_project.errors import ApplicationError
 from sessions_app import files
+from sessions_app.file_storage import StorageUnavailable
 
 
 def _local(storage, key: str) -> Path | None:
@@ -46,8 +46,11 @@ class StorageSessionFiles:
             raise IsADirectoryError(path)
         if not storage.exists(key):
             raise FileNotFoundError(path)
-        with storage.open(key, "rb") as handle:
+        handle = storage.open_stream(key)  # the head only: S3's open() would fetch the whole object first
+        try:
             head = handle.read(limit)
+        finally:
+            handle.close()
         return head, storage.size(key)
 
     def _write(self, session_id: str, path: str, data: bytes) -> int:
@@ -78,11 +81,23 @@ class StorageSessionFiles:
         entries += [FileEntry(name=n, size=storage.size(f"{key}/{n}")) for n in sorted(names)]
         return entries
 
+    # Storage work runs on the file threads, never on the thread the ORM shares. An unreachable storage is an
+    # OSError, which the tool reports as a failed call.
     async def read(self, session_id: str, path: str, limit: int) -> tuple[bytes, int]:
-        return await sync_to_async(self._read, thread_sensitive=False)(session_id, path, limit)
+        return await files.in_file_thread(_reachable(self._read), session_id, path, limit)
 
     async def write(self, session_id: str, path: str, data: bytes) -> int:
-        return await sync_to_async(self._write, thread_sensitive=False)(session_id, path, data)
+        return await files.in_file_thread(_reachable(self._write), session_id, path, data)
 
     async def list(self, session_id: str, path: str) -> list[FileEntry]:
-        return await sync_to_async(self._list, thread_sensitive=False)(session_id, path)
+        return await files.in_file_thread(_reachable(self._list), session_id, path)
+
+
+def _reachable(method):
+    def call(*args):
+        try:
+            return method(*args)
+        except StorageUnavailable as exc:
+            raise ConnectionError(f"the file storage is unreachable ({exc})") from None
+
+    return call

@@ -1,15 +1,18 @@
 """POST /sessions/{id}/files and GET /sessions/{id}/files/{filename}.
 
 Plain Django views rather than DRF ones: the upload must choose its upload handler before anything reads the
-body, and the download streams a file response.
+body, and the download streams a file response. Both are async: the download reads each chunk on a file thread
+(`files.in_file_thread`) as the client takes them; the upload parses and stores on the request's own thread.
 """
 
 from __future__ import annotations
 
+from asgiref.sync import sync_to_async
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopFutureHandlers
-from django.http import FileResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.multipartparser import MultiPartParserError
+from django.utils.http import content_disposition_header
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
@@ -42,8 +45,10 @@ class CappedUploadHandler(FileUploadHandler):
         super().new_file(field_name, file_name, *args, **kwargs)
         if field_name != "file":
             return  # other handlers (none) would get it; the view reports the missing `file` field
-        files.check_extension(files.safe_name(file_name))  # refuse before a byte is written
-        self.file = TemporaryUploadedFile(file_name, self.content_type, 0, self.charset, self.content_type_extra)
+        name = files.safe_name(file_name)
+        files.check_extension(name)  # refuse before a byte is written
+        # The safe name, not the raw one: the temporary file's suffix is the name's extension, which may be long.
+        self.file = TemporaryUploadedFile(name, self.content_type, 0, self.charset, self.content_type_extra)
         raise StopFutureHandlers()
 
     def receive_data_chunk(self, raw_data, start):
@@ -78,8 +83,12 @@ def _declared_length(request) -> int | None:
         return None
 
 
-def _upload(request, session_id) -> dict:
-    session = session_get_for_user(user=user_required(request), session_id=session_id)
+def _owned_session_id(request, session_id):
+    return session_get_for_user(user=user_required(request), session_id=session_id).id
+
+
+def _receive_and_store(request, session_id) -> files.StoredFile:
+    """Parse the multipart body (the file goes to a temporary file as it is read) and store the file."""
     limit = files.max_upload_bytes()
     length = _declared_length(request)
     if length is not None and length > limit + MULTIPART_OVERHEAD:
@@ -99,12 +108,20 @@ def _upload(request, session_id) -> dict:
     if upload is None:
         raise ApplicationError("Send the file in the multipart field `file`")
     try:
-        stored = files.session_file_save(
-            session_id=session.id, name=upload.name, content=upload, content_type=upload.content_type
+        return files.session_file_save(
+            session_id=session_id, name=upload.name, content=upload, content_type=upload.content_type
         )
     finally:
         upload.close()
-    session_touch(session_id=session.id)  # a file just sent is part of current work: not idle
+
+
+async def _upload(request, session_id) -> dict:
+    # Thread-sensitive calls here run on this request's own thread: Django's ASGI handler gives each request a
+    # ThreadSensitiveContext. Parsing and storing a 200 MB file (seconds, on S3) stays off the process-wide
+    # thread the WebSocket consumers and the runner share, and out of the file threads' queue of short reads.
+    owned = await sync_to_async(_owned_session_id)(request, session_id)
+    stored = await sync_to_async(_receive_and_store)(request, owned)
+    await sync_to_async(session_touch)(session_id=owned)  # a file just sent is part of current work: not idle
     return stored.as_dict()
 
 
@@ -120,11 +137,11 @@ def _upload(request, session_id) -> dict:
     },
 )
 @csrf_exempt
-def session_files_upload(request, session_id):
+async def session_files_upload(request, session_id):
     if request.method != "POST":
         return JsonResponse(error_body("Use POST with a multipart body"), status=405)
     try:
-        return JsonResponse(_upload(request, session_id), status=201)
+        return JsonResponse(await _upload(request, session_id), status=201)
     except ApplicationError as exc:
         return error_response(exc)
 
@@ -138,18 +155,27 @@ def session_files_upload(request, session_id):
         403: OpenApiResponse(ErrorSerializer, description="The name escapes the session's folder"),
     },
 )
-def session_file_download(request, session_id, filename):
+async def session_file_download(request, session_id, filename):
     if request.method not in ("GET", "HEAD"):
         return JsonResponse(error_body("Use GET"), status=405)
     try:
-        session = session_get_for_user(user=user_required(request), session_id=session_id)
-        handle, name, size = files.session_file_open(session_id=session.id, filename=filename)
+        owned = await sync_to_async(_owned_session_id)(request, session_id)
+        opened = await files.in_file_thread(files.session_file_open, session_id=owned, filename=filename)
     except ApplicationError as exc:
         return error_response(exc)
-    content_type = files.content_type_for(name)
-    inline = files.shown_inline(content_type)
-    response = FileResponse(handle, as_attachment=not inline, filename=name, content_type=content_type)
-    response["Content-Length"] = str(size)
+    content_type = files.content_type_for(opened.name)
+    if request.method == "HEAD":
+        await files.in_file_thread(opened.handle.close)
+        response = HttpResponse(content_type=content_type)
+    else:
+        # An async iterator: Django's ASGI handler sends each chunk as it is read. (A FileResponse's sync iterator
+        # would be read whole into memory first, `sync_to_async(list)`, before the first byte went out.)
+        response = StreamingHttpResponse(files.file_chunks(opened.handle), content_type=content_type)
+        # Closed with the response too (as FileResponse does), should its body never be read: a client that
+        # went away before the first chunk.
+        response._resource_closers.append(opened.handle.close)
+    response["Content-Length"] = str(opened.size)
+    response["Content-Disposition"] = content_disposition_header(not files.shown_inline(content_type), opened.name)
     response["X-Content-Type-Options"] = "nosniff"
     # Even a file opened inline runs no script and loads nothing else.
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"

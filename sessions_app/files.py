@@ -6,18 +6,24 @@ and the agent know it as `session_files/<session_id>/<name>`.
 
 from __future__ import annotations
 
+import errno
 import mimetypes
 import posixpath
 import re
 import shutil
 import unicodedata
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.files.storage import storages
 
 from navi_project.errors import ApplicationError
+from sessions_app.file_storage import StorageUnavailable
 
 PUBLIC_ROOT = "session_files"
 BLOCKED_EXTENSIONS = frozenset(
@@ -31,6 +37,18 @@ MAX_NAME_LENGTH = 150
 _UNSAFE_CHARS = re.compile(r"[^\w.\- ()\[\]+,@=]")
 # Shown inline: images a browser renders safely, PDFs, plain text. SVG and HTML can carry scripts.
 _INLINE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/avif", "application/pdf")
+
+
+# Short file work (a download's next chunk, the filesystem tool's reads and writes) runs on threads of its own:
+# never on the process-wide thread-sensitive thread that WebSocket consumers and the runner share for the ORM,
+# where a slow disk or S3 endpoint would stall every socket and run.
+_FILE_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="navi-files")
+DOWNLOAD_CHUNK = 256 * 1024
+
+
+async def in_file_thread(func: Callable[..., Any], *args, **kwargs) -> Any:
+    """Run blocking file work (no ORM: connections belong to the thread-sensitive thread) off the shared thread."""
+    return await sync_to_async(func, thread_sensitive=False, executor=_FILE_THREADS)(*args, **kwargs)
 
 
 def session_storage():
@@ -95,7 +113,16 @@ def session_file_save(*, session_id, name: str, content, content_type: str | Non
     """Store `content` (a Django File, read in chunks by the storage) under a safe, free name."""
     clean = safe_name(name)
     check_extension(clean)
-    stored = session_storage().save(storage_name(session_id, clean), content)
+    try:
+        stored = session_storage().save(storage_name(session_id, clean), content)
+    except StorageUnavailable:
+        raise ApplicationError(
+            "The file could not be stored: the file storage is unreachable. Try again.", 503
+        ) from None
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise ApplicationError("The file could not be stored: the server's disk is full", 507) from None
+        raise ApplicationError("The file could not be stored: the file storage failed. Try again.", 503) from None
     final = posixpath.basename(stored)
     return StoredFile(
         name=final,
@@ -125,14 +152,36 @@ def download_name(filename: str) -> str:
     return filename
 
 
-def session_file_open(*, session_id, filename: str):
-    """(file object, name, size) of a stored file, or 404."""
+@dataclass(frozen=True)
+class OpenedFile:
+    handle: Any  # read(n) and close(), from the storage's open_stream()
+    name: str
+    size: int
+
+
+def session_file_open(*, session_id, filename: str) -> OpenedFile:
+    """A stored file opened for streaming, or 404. Blocking: call it through in_file_thread."""
     name = download_name(filename)
     storage = session_storage()
     key = storage_name(session_id, name)
-    if not _is_plain_file(storage, key):
-        raise ApplicationError("File not found", 404)
-    return storage.open(key, "rb"), name, storage.size(key)
+    try:
+        if not _is_plain_file(storage, key):
+            raise ApplicationError("File not found", 404)
+        size = storage.size(key)
+        return OpenedFile(handle=storage.open_stream(key), name=name, size=size)
+    except FileNotFoundError:
+        raise ApplicationError("File not found", 404) from None
+    except StorageUnavailable:
+        raise ApplicationError("The file storage is unreachable. Try again.", 503) from None
+
+
+async def file_chunks(handle, chunk: int = DOWNLOAD_CHUNK) -> AsyncIterator[bytes]:
+    """The file's bytes, a chunk at a time, each read on a file thread; the file is closed however it ends."""
+    try:
+        while data := await in_file_thread(handle.read, chunk):
+            yield data
+    finally:
+        await in_file_thread(handle.close)
 
 
 def _is_plain_file(storage, key: str) -> bool:
@@ -187,6 +236,8 @@ def session_files_delete(*, session_id, dry_run: bool = False) -> Removed:
     folder = _local_path(storage, str(session_id))
     if not dry_run and folder is not None and folder.is_dir():
         shutil.rmtree(folder, ignore_errors=True)
+    if not dry_run and hasattr(storage, "abort_unfinished_uploads"):
+        storage.abort_unfinished_uploads(str(session_id))  # the parts of uploads cut off midway
     return Removed(files=len(keys), bytes=size)
 
 

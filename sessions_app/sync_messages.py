@@ -1,6 +1,8 @@
 """POST /sessions/{id}/messages: the same run path as the WebSocket, answered when the run ends.
 
-An async view, so waiting never holds the worker thread that synchronous views and the ORM share.
+An async view that waits on the run's events: it joins the session's channel-layer group (as a socket does)
+and reads the database once the run's final event arrives. Polling the database instead would put a query
+every few milliseconds per waiting request on the one thread that synchronous code and the ORM share.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ import asyncio
 import time
 
 from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -21,8 +24,13 @@ from navi_project.openapi import ErrorSerializer, plain_operation
 from sessions_app import schemas
 from sessions_app.inputs import parse_user_message
 from sessions_app.models import Message, Role, Run, RunStatus
+from sessions_app.runlog import run_log, session_group
 from sessions_app.selectors import session_get_for_user
-from sessions_app.services.runs import message_submit
+from sessions_app.services.runs import message_submit, run_fail_if_stale
+
+# How often the wait reads the run's row anyway, in case its final event never reaches this process (a group
+# message dropped by a full channel, a runner that died without one: the row then fails it as stale).
+RECHECK_SECONDS = 3.0
 
 
 def _submit(request, session_id) -> Run:
@@ -38,7 +46,9 @@ def _outcome(run_id) -> dict | None:
     if run is None:  # its session was deleted while the request waited
         raise ApplicationError("Session not found", 404)
     if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
-        return None
+        if not run_fail_if_stale(run=run):
+            return None
+        run.refresh_from_db()
     answers = Message.objects.filter(run_id=run_id, role=Role.ASSISTANT, is_plan=False).order_by("-id")
     answer = next((m for m in answers if not m.tool_calls), None)
     return {"status": run.status, "error": run.error, "content": (answer.content or "") if answer else ""}
@@ -65,20 +75,50 @@ async def session_messages(request, session_id):
         run = await sync_to_async(_submit)(request, session_id)
     except ApplicationError as exc:
         return error_response(exc)
+    try:
+        outcome = await _wait_for_outcome(session_id=run.session_id, run_id=run.id)
+    except ApplicationError as exc:  # the session was deleted while the request waited
+        return error_response(exc)
+    if outcome is None:
+        return JsonResponse(
+            error_body("The reply is still being generated; it will appear in the session."), status=504
+        )
+    if outcome["status"] == RunStatus.FAILED:
+        return JsonResponse(error_body(outcome["error"] or "The agent failed"), status=500)
+    body = {"role": "assistant", "content": outcome["content"]}
+    if outcome["status"] == RunStatus.STOPPED:
+        body["stopped"] = True
+    return JsonResponse(body)
+
+
+async def _ended_in_log(run_id) -> bool:
+    entries = await run_log().read(str(run_id))
+    return bool(entries) and entries[-1].final
+
+
+async def _wait_for_outcome(*, session_id, run_id) -> dict | None:
+    """The run's outcome once it ends, or None past NAVI_SYNC_RUN_TIMEOUT."""
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    group = session_group(session_id)
+    await layer.group_add(group, channel)
     deadline = time.monotonic() + settings.NAVI_SYNC_RUN_TIMEOUT
-    delay = 0.02
-    while time.monotonic() < deadline:
-        try:
-            outcome = await sync_to_async(_outcome)(run.id)
-        except ApplicationError as exc:
-            return error_response(exc)
-        if outcome is not None:
-            if outcome["status"] == RunStatus.FAILED:
-                return JsonResponse(error_body(outcome["error"] or "The agent failed"), status=500)
-            body = {"role": "assistant", "content": outcome["content"]}
-            if outcome["status"] == RunStatus.STOPPED:
-                body["stopped"] = True
-            return JsonResponse(body)
-        await asyncio.sleep(delay)
-        delay = min(delay * 1.5, 0.25)
-    return JsonResponse(error_body("The reply is still being generated; it will appear in the session."), status=504)
+    try:
+        # Joined after the submit: a run that ended in between is in the log already (a short one, just begun).
+        ended = await _ended_in_log(run_id)
+        while True:
+            if ended:
+                outcome = await sync_to_async(_outcome)(run_id)
+                if outcome is not None:
+                    return outcome
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            try:
+                message = await asyncio.wait_for(layer.receive(channel), min(remaining, RECHECK_SECONDS))
+            except TimeoutError:
+                ended = True  # look at the run itself
+                continue
+            ended = message.get("run_id") == str(run_id) and bool(message.get("final"))
+    finally:
+        await layer.group_discard(group, channel)

@@ -138,3 +138,21 @@ def oauth_navi(fake_ollama_server, oauth_server, tmp_path_factory):
     servers.oauth = oauth_server
     yield servers
     servers.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A real S3 server process (moto in server mode) on a free port."""
+    from tests.s3_server import MotoServer
+
+    server = MotoServer(tmp_path_factory.mktemp("s3")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server, settings):
+    """Session files in a fresh bucket of the S3 server, through django-storages (as NAVI_STORAGE=s3 sets up)."""
+    from tests.s3_server import S3Bucket
+
+    return S3Bucket(s3_server, settings).create()

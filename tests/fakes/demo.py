@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -27,22 +28,43 @@ DEMO_RULES = [
 ]  # fmt: skip
 
 
+class Stopped(Exception):
+    pass
+
+
+def _stop(signum, frame):
+    raise Stopped(signum)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args()
+    # SIGTERM (`kill`, `make` passing it on, a service manager) must stop the server too, not just this process:
+    # Python's default for it ends us at once, without running `finally`, and the server would stay up.
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGHUP, _stop)
     fake = FakeOllama().start()
     for keyword, turns in DEMO_RULES:
         fake.add_rule(keyword, turns)
     print(f"fake Ollama at {fake.url}; Navi at http://{args.host}:{args.port}/", flush=True)
     env = {**os.environ, "OLLAMA_HOST": fake.url}
-    server = [sys.executable, "manage.py", "runserver", f"{args.host}:{args.port}", "--noreload", "--nostatic"]
+    command = [sys.executable, "manage.py", "runserver", f"{args.host}:{args.port}", "--noreload", "--nostatic"]
+    server = None
     try:
-        subprocess.run(server, cwd=ROOT, env=env, check=False)
-    except KeyboardInterrupt:
+        server = subprocess.Popen(command, cwd=ROOT, env=env)
+        server.wait()
+    except (KeyboardInterrupt, Stopped):
         pass
     finally:
+        if server is not None and server.poll() is None:
+            server.terminate()
+            try:
+                server.wait(10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
         fake.stop()
 
 

@@ -30,7 +30,7 @@ class SessionFiles(Protocol):
     """A session's files folder. `path` is relative to it and already checked ("" is the folder itself).
 
     read/list raise FileNotFoundError for a missing path; any of them raises PermissionError for a path the
-    store will not follow (a symlink).
+    store will not follow (a symlink), and ConnectionError when the storage behind it cannot be reached.
     """
 
     async def read(self, session_id: str, path: str, limit: int) -> tuple[bytes, int]: ...  # (head, total size)
@@ -128,6 +128,8 @@ async def run_filesystem(args: dict, ctx: ToolContext) -> str:
         raise ToolError(f"refused path {path!r}: {exc}") from None
     except IsADirectoryError:
         raise ToolError(f"{path!r} is a folder; use action `list`") from None
+    except ConnectionError as exc:  # the store's storage is unreachable (an S3 endpoint down)
+        raise ToolError(f"the session's files cannot be reached right now: {exc}") from None
 
 
 filesystem_tool = Tool(

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from navi_project.command_args import now_argument
+from sessions_app.file_storage import StorageUnavailable
 from sessions_app.services.file_cleanup import session_files_cleanup
 
 
@@ -22,7 +23,10 @@ class Command(BaseCommand):
         retention = hours if hours is not None else settings.NAVI_FILE_RETENTION_HOURS
         if retention <= 0:
             raise CommandError("--hours must be positive")
-        cleaned = session_files_cleanup(now=at, retention_hours=retention, dry_run=dry_run)
+        try:
+            cleaned = session_files_cleanup(now=at, retention_hours=retention, dry_run=dry_run)
+        except StorageUnavailable as exc:  # nothing is lost: the next run removes what this one could not
+            raise CommandError(f"The file storage is unreachable ({exc}); nothing more was removed.") from None
         verb = "Would remove" if dry_run else "Removed"
         for folder in cleaned:
             self.stdout.write(

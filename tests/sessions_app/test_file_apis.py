@@ -6,12 +6,14 @@ import uuid
 from pathlib import Path
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import StopFutureHandlers
-from django.test import Client
+from django.test import AsyncClient, Client
 
 from accounts_app.services import user_get_or_create_owner
 from sessions_app.file_apis import CappedUploadHandler, UploadTooLarge
+from sessions_app.files import DOWNLOAD_CHUNK
 from sessions_app.services.sessions import session_create
 
 pytestmark = pytest.mark.django_db
@@ -96,15 +98,53 @@ def test_the_upload_handler_refuses_a_blocked_name_before_writing(rf):
     ],
 )
 def test_downloads_are_inline_only_for_images_pdfs_and_plain_text(storage_root, sid, name, content_type, disposition):
-    client = Client()
-    assert upload(client, sid, name, b"<svg onload=alert(1)>").status_code == 201
-    response = client.get(f"/sessions/{sid}/files/{name}")
+    assert upload(Client(), sid, name, b"<svg onload=alert(1)>").status_code == 201
+    response, chunks = async_to_sync(download)(f"/sessions/{sid}/files/{name}")
     assert response.status_code == 200
     assert response["Content-Type"].split(";")[0] == content_type
-    assert response["Content-Disposition"].startswith(disposition)
+    assert response["Content-Disposition"] == f'{disposition}; filename="{name}"'
+    assert response["Content-Length"] == "21"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in response["Content-Security-Policy"]
-    assert b"".join(response.streaming_content) == b"<svg onload=alert(1)>"
+    assert b"".join(chunks) == b"<svg onload=alert(1)>"
+
+
+async def download(path: str, method: str = "get"):
+    """The response and its body's chunks as the ASGI handler would send them."""
+    response = await getattr(AsyncClient(), method)(path)
+    if not response.streaming:
+        return response, [response.content]
+    assert response.is_async  # a sync iterator would be read whole into memory before the first byte
+    return response, [chunk async for chunk in response.streaming_content]
+
+
+def test_a_large_download_is_sent_in_chunks_as_it_is_read(storage_root, sid):
+    data = bytes(range(256)) * (3 * DOWNLOAD_CHUNK // 256) + b"end"
+    assert upload(Client(), sid, "photo.png", data).status_code == 201
+    response, chunks = async_to_sync(download)(f"/sessions/{sid}/files/photo.png")
+    assert response["Content-Length"] == str(len(data))
+    assert [len(c) for c in chunks] == [DOWNLOAD_CHUNK] * 3 + [3]
+    assert b"".join(chunks) == data
+
+
+def test_head_answers_the_headers_and_no_body(storage_root, sid):
+    assert upload(Client(), sid, "notes.txt", b"twelve bytes").status_code == 201
+    response, chunks = async_to_sync(download)(f"/sessions/{sid}/files/notes.txt", "head")
+    assert response.status_code == 200 and response["Content-Length"] == "12"
+    assert response["Content-Disposition"] == 'inline; filename="notes.txt"'
+    assert b"".join(chunks) == b""
+
+
+def test_a_240_character_extension_is_stored_under_a_safe_name(storage_root, sid):
+    created = upload(Client(), sid, "report." + "x" * 240, b"data")
+    assert created.status_code == 201, created.content
+    name = created.json()["name"]
+    assert name == "report." + "x" * 19 and (storage_root / sid / name).read_bytes() == b"data"
+
+
+def test_a_240_character_blocked_name_is_still_refused(storage_root, sid):
+    refused = upload(Client(), sid, "x" * 240 + ".exe")
+    assert refused.status_code == 400 and refused.json()["detail"] == "Files of type .exe are not accepted"
 
 
 def test_downloads_answer_403_for_escapes_and_404_for_missing_files_and_sessions(storage_root, sid):
