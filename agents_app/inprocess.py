@@ -2,7 +2,8 @@
 
 It is the same Channels worker `runworker agent-runner` runs, listening on the in-memory channel layer of this
 process, started on the event loop that serves the first request. It is supervised: should the worker die (a
-layer error, a malformed message on its channel), that is logged and a new worker starts after a short wait.
+malformed message on its channel, a bug), that is logged and a new worker starts after a short wait. A
+channel-layer outage (Redis, when the embedded runner uses it) does not end it: it waits the outage out.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import logging
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.routing import ChannelNameRouter
-from channels.worker import Worker
 
 from agents_app.runner import AgentRunnerConsumer
 from agents_app.shutdown import close_at_reactor_shutdown
+from sessions_app.layer_outages import OutageTolerantWorker
 from sessions_app.services.dispatch import RUNNER_CHANNEL
 from sessions_app.services.runs import run_fail_orphans
 
@@ -51,7 +52,7 @@ async def _supervised_worker() -> None:
     delay = FIRST_RESTART_SECONDS
     while True:
         app = ChannelNameRouter({RUNNER_CHANNEL: AgentRunnerConsumer.as_asgi()})
-        worker = Worker(application=app, channels=[RUNNER_CHANNEL], channel_layer=get_channel_layer())
+        worker = OutageTolerantWorker(application=app, channels=[RUNNER_CHANNEL], channel_layer=get_channel_layer())
         started = asyncio.get_running_loop().time()
         checker = asyncio.ensure_future(worker.application_checker())  # Worker.arun would leave it running
         try:

@@ -6,6 +6,12 @@ message per window instead of one per token. The first delta goes out at once.
 
 A failed send (Redis restarting, a network blip) is retried with backoff, the same event again, so order holds
 and nothing is skipped: the log append and the wake-up are retried apart, so a retry never logs an event twice.
+
+A Redis restarted empty has lost the log: the next append comes back numbered below the one expected. The
+publisher then rebuilds the log, in one step, so numbers go on where sockets following live left off: its last
+events as they were, and before them the run's first event, one stream_delta with the answer logged until then,
+and heartbeats to keep the count. A socket that connects later replays the whole answer; one that missed events
+in the outage reads them from the log as usual.
 """
 
 from __future__ import annotations
@@ -13,9 +19,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 from collections import deque
 
+from agents_app.engine import events as ev
 from agents_app.engine.events import DELTA_TYPES
 from sessions_app.runlog import announce, run_log
 
@@ -30,6 +38,12 @@ MAX_DELTA_CHARS = 4096
 FIRST_RETRY_SECONDS = 0.05
 LONGEST_RETRY_SECONDS = 2.0
 RETRY_SECONDS = 60.0
+# The last events kept as they were logged, for a rebuild: a socket lags its run by a few events, not more.
+KEPT_ENTRIES = 32
+# Fills a rebuilt log's places of the events it does not keep: a keepalive, which clients ignore by the spec
+# (the socket sends one during any silence), so a replay or a catch-up that includes it shows nothing.
+PADDING = json.dumps(ev.heartbeat())
+REBUILT_DELTA_CHARS = 64 * 1024  # escaped as JSON, still within DELTA_MAX_BYTES
 
 
 class RunPublisher:
@@ -42,6 +56,10 @@ class RunPublisher:
         self._wake = asyncio.Event()
         self._closing = False
         self._next_delta_at = 0.0
+        self._next_seq = 0
+        self._first: str | None = None  # the run's first logged event (stream_start)
+        self._kept: deque[tuple[str, bool, str]] = deque()  # (text, final, answer text) of the last logged events
+        self._answer_before_kept: list[str] = []  # the answer text of the logged events no longer kept
         self._task = asyncio.create_task(self._sender())
 
     def emit(self, event: dict, *, final: bool = False) -> None:
@@ -85,23 +103,51 @@ class RunPublisher:
                         continue
                 self._pending.popleft()
                 event, final = head
-                await self._publish(json.dumps(event), final)
+                await self._publish(event, final)
                 if event["type"] in DELTA_TYPES:
                     self._next_delta_at = time.monotonic() + self._flush
             if self._closing:
                 return
             await self._wake.wait()
 
-    async def _publish(self, text: str, final: bool) -> None:
+    async def _publish(self, event: dict, final: bool) -> None:
+        text = json.dumps(event)
         seq = await self._retrying("log", lambda: run_log().append(self._run_id, text, final))
+        if seq is not None and seq < self._next_seq:
+            logger.warning("run %s: its log was lost (at %d of %d); rebuilding it", self._run_id, seq, self._next_seq)
+            entries = [*self._log_so_far(), (text, final)]
+            seq = await self._retrying("log rebuild", lambda: run_log().reseed(self._run_id, entries))
         if seq is None:
             return  # given up, or the run's log had ended already (its end was told by someone else)
+        self._logged(seq, text, final, event)
         await self._retrying(
             "wake-up",
             lambda: announce(
                 layer=self._layer, session_id=self._session_id, run_id=self._run_id, seq=seq, text=text, final=final
             ),
         )
+
+    def _logged(self, seq: int, text: str, final: bool, event: dict) -> None:
+        answer = event["delta"] if event["type"] == ev.STREAM_DELTA and not event.get("is_subagent") else ""
+        if seq == 0:
+            self._first = text
+        self._next_seq = seq + 1
+        self._kept.append((text, final, answer))
+        while len(self._kept) > KEPT_ENTRIES:
+            self._answer_before_kept.append(self._kept.popleft()[2])
+
+    def _log_so_far(self) -> list[tuple[str, bool]]:
+        """The log as its sockets knew it (seq 0 up to the next one expected), rebuilt from what is kept."""
+        kept = [(text, final) for text, final, _ in self._kept]
+        start = self._next_seq - len(kept)
+        if start == 0:
+            return kept
+        head = [(self._first or json.dumps(ev.stream_start()), False)]
+        answer = "".join(self._answer_before_kept)
+        if answer:  # in pieces that fit an event whole, as few as there are places (start - 1) at most
+            size = math.ceil(len(answer) / min(start - 1, math.ceil(len(answer) / REBUILT_DELTA_CHARS)))
+            head += [(json.dumps(ev.stream_delta(answer[at : at + size])), False) for at in range(0, len(answer), size)]
+        return [*head, *[(PADDING, False)] * (start - len(head)), *kept]
 
     async def _retrying(self, what: str, send):
         delay, deadline, failures = FIRST_RETRY_SECONDS, time.monotonic() + RETRY_SECONDS, 0

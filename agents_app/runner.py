@@ -4,6 +4,10 @@
 here would block every other run and every stop). Each run's consumer joins the run's control group, so a
 `run.stop` sent from any front end reaches it. A run task that dies of a bug is logged with its traceback and
 its run failed at once, so its clients are told and the session is usable again.
+
+A channel-layer outage (Redis restarting) does not end it: its receive waits the outage out, and then it joins
+its runs' control groups again, which a Redis restarted empty has forgotten (a stop sent meanwhile still
+reaches its run: the run's heartbeat reads the stop flag in the database).
 """
 
 from __future__ import annotations
@@ -17,13 +21,14 @@ from channels.db import database_sync_to_async
 from agents_app.approvals import approval_deliver
 from agents_app.engine import StopSignal
 from agents_app.run_execution import execute_run
+from sessions_app.layer_outages import LayerOutageMixin
 from sessions_app.runlog import run_control_group
 from sessions_app.services.runs import run_fail_crashed
 
 logger = logging.getLogger(__name__)
 
 
-class AgentRunnerConsumer(AsyncConsumer):
+class AgentRunnerConsumer(LayerOutageMixin, AsyncConsumer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.runs: dict[str, tuple[asyncio.Task, StopSignal]] = {}
@@ -38,6 +43,11 @@ class AgentRunnerConsumer(AsyncConsumer):
         task = asyncio.create_task(execute_run(run_id, stop, layer=self.channel_layer), name=f"navi-run-{run_id}")
         self.runs[run_id] = (task, stop)
         task.add_done_callback(lambda t: self._cleanups.add(asyncio.ensure_future(self._forget(run_id, t))))
+
+    async def layer_returned(self):
+        for run_id in list(self.runs):
+            await self.channel_layer.group_add(run_control_group(run_id), self.channel_name)
+        return None
 
     async def run_stop(self, message):
         entry = self.runs.get(message["run_id"])

@@ -12,9 +12,8 @@ import logging
 import signal
 import sys
 
-from channels.worker import Worker
-
 from agents_app.mcp.pool import close_mcp_pool
+from sessions_app.layer_outages import OutageTolerantWorker
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +27,9 @@ async def mcp_connections_close() -> None:
         logger.warning("MCP connections did not close within %g s", CLOSE_TIMEOUT)
 
 
-class AgentWorker(Worker):
-    """`runworker`'s worker: SIGTERM and SIGINT stop the listeners, then the MCP connections are closed."""
+class AgentWorker(OutageTolerantWorker):
+    """`runworker`'s worker: SIGTERM and SIGINT stop the listeners, then the MCP connections are closed. A
+    channel-layer outage does not stop it: its runs go on, their events held until the layer is back."""
 
     def run(self) -> None:
         asyncio.run(self._serve())

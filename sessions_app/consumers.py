@@ -24,6 +24,7 @@ from navi_project.errors import ApplicationError, error_event
 from navi_project.json_body import json_loads
 from sessions_app.approval_messages import approval_from_socket
 from sessions_app.inputs import parse_user_message
+from sessions_app.layer_outages import LayerOutageMixin
 from sessions_app.runlog import LogEntry, publish, run_log, session_group
 from sessions_app.selectors import run_active_for_session, run_latest_for_session, session_get_for_user
 from sessions_app.services.runs import message_submit, run_check, run_fail_if_stale
@@ -75,11 +76,12 @@ def _submit(user, session_id, data, auth_session_id) -> str:
     )
 
 
-class SessionConsumer(AsyncWebsocketConsumer):
+class SessionConsumer(LayerOutageMixin, AsyncWebsocketConsumer):
     async def connect(self):
         self.run_id: str | None = None
         self.ended_runs: deque[str] = deque(maxlen=8)  # runs this socket has seen end: their repeats are dropped
         self.last_seq = -1
+        self.last_entry: LogEntry | None = None  # the last of the run's events sent to this socket
         self.replayed = False
         self.last_sent = time.monotonic()
         self.heartbeat_task = None
@@ -117,10 +119,24 @@ class SessionConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         if self.heartbeat_task:
             self.heartbeat_task.cancel()
-        if getattr(self, "group", None):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        try:
+            if getattr(self, "group", None):
+                await self.channel_layer.group_discard(self.group, self.channel_name)
+            if getattr(self, "auth_group", None):
+                await self.channel_layer.group_discard(self.auth_group, self.channel_name)
+        except Exception:  # the layer is down: the memberships expire with it (group_expiry)
+            logger.warning("leaving the groups of session %s failed", getattr(self, "session_id", None), exc_info=True)
+
+    async def layer_returned(self):
+        """The channel layer answers again after an outage, maybe restarted empty: join the groups again, and look
+        at once at what was missed meanwhile (a sign-out, the run's events or its end)."""
         if getattr(self, "auth_group", None):
-            await self.channel_layer.group_discard(self.auth_group, self.channel_name)
+            await self.channel_layer.group_add(self.auth_group, self.channel_name)
+            if not await _still_signed_in(self.auth_session_id):
+                return {"type": "auth.ended"}
+        if getattr(self, "group", None):
+            await self.channel_layer.group_add(self.group, self.channel_name)
+        return {"type": "run.check", "run_id": self.run_id} if getattr(self, "run_id", None) else None
 
     async def auth_ended(self, message):
         """The auth session this socket was opened with ended (logout, `user.deleted`): it may listen no more."""
@@ -174,23 +190,31 @@ class SessionConsumer(AsyncWebsocketConsumer):
 
     async def _repair(self, run_id: str) -> None:
         terminal = await database_sync_to_async(run_check)(run_id=run_id)
-        if terminal is None:
-            return  # still going
         entries = await run_log().read(run_id)
-        if not _has_terminal(entries):
+        if terminal is not None and not _has_terminal(entries):
             # Appended once however many front ends repair at once (the log refuses a second final entry).
             text = json.dumps(terminal)
             await publish(layer=self.channel_layer, session_id=self.session_id, run_id=run_id, text=text, final=True)
             entries = await run_log().read(run_id)
-        for entry in entries:
+        # Whether this socket has been sent the run's end (stream_end, with its context_compressed still to come)
+        told = self.last_entry is not None and _is_terminal(self.last_entry)
+        for entry in entries:  # what the run's wake-ups did not bring (lost in a layer outage, or never sent)
             if self.run_id == run_id and entry.seq > self.last_seq:
+                told = told or _is_terminal(entry)
                 await self._send_text(entry.text)
                 await self._after(entry)
-        if self.run_id == run_id:  # it has ended; what it still had to send (context_compressed) was lost
-            self._ended(run_id)
+        if terminal is None or self.run_id != run_id:
+            return
+        if not told:
+            # Its end is logged below this socket's place: the log was lost (Redis restarted empty) and begun again
+            # by a repair. The socket is told all the same, the logged end, as every other socket is.
+            text = next((e.text for e in entries if _is_terminal(e)), None) or json.dumps(terminal)
+            await self._send_text(text)
+            return await self._after(LogEntry(self.last_seq, text, final=True))
+        self._ended(run_id)  # it has ended; what it still had to send (context_compressed) was lost
 
     def _track(self, run_id: str) -> None:
-        self.run_id, self.last_seq, self.replayed = run_id, -1, False
+        self.run_id, self.last_seq, self.last_entry, self.replayed = run_id, -1, None, False
 
     async def _replay(self, run_id: str) -> None:
         self._track(run_id)
@@ -227,7 +251,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
         await self._after(LogEntry(seq, message["event"], message["final"]))
 
     async def _after(self, entry: LogEntry) -> None:
-        self.last_seq = entry.seq
+        self.last_seq, self.last_entry = entry.seq, entry
         if entry.final:
             if self.replayed:
                 await self._send_text(_event("session_sync"))
@@ -273,13 +297,17 @@ class SessionConsumer(AsyncWebsocketConsumer):
                 await self.channel_layer.send(self.channel_name, {"type": "run.check", "run_id": self.run_id})
             except ChannelFull:
                 pass  # this front end is behind on its messages: the next heartbeat looks again
-            except Exception:  # the layer's blip must not end this socket's heartbeats
-                logger.exception("run check of session %s failed", self.session_id)
+            except Exception as exc:  # the layer's blip (or outage: see layer_outages) must not end the heartbeats
+                logger.warning("run check of session %s failed: %r", self.session_id, exc)
+
+
+def _is_terminal(entry: LogEntry) -> bool:
+    """The run's end (final, or followed by context_compressed still to come)."""
+    return entry.final or json.loads(entry.text).get("type") in TERMINAL_TYPES
 
 
 def _has_terminal(entries: list[LogEntry]) -> bool:
-    """Whether the log holds the run's end (final, or followed by context_compressed still to come)."""
-    return any(entry.final or json.loads(entry.text).get("type") in TERMINAL_TYPES for entry in entries)
+    return any(_is_terminal(entry) for entry in entries)
 
 
 class UnknownPathConsumer(AsyncWebsocketConsumer):

@@ -28,6 +28,7 @@ class LogEntry:
 class RunLog(Protocol):
     async def append(self, run_id: str, text: str, final: bool) -> int | None: ...
     async def read(self, run_id: str, after: int = -1) -> list[LogEntry]: ...
+    async def reseed(self, run_id: str, entries: list[tuple[str, bool]]) -> int: ...
 
 
 def session_group(session_id) -> str:
@@ -60,6 +61,11 @@ class MemoryRunLog:
         entries = self._runs.get(run_id, [])
         return [LogEntry(seq, text, final) for seq, (text, final) in enumerate(entries) if seq > after]
 
+    async def reseed(self, run_id: str, entries: list[tuple[str, bool]]) -> int:
+        """Replace the run's log by `entries` (a lost log rebuilt by its runner); the last one's seq."""
+        self._runs[run_id] = list(entries)
+        return len(entries) - 1
+
 
 # One step on the server, so two front ends repairing the same run (or a late runner) append one final entry.
 _APPEND = """
@@ -68,6 +74,16 @@ if ARGV[2] == '1' then redis.call('SET', KEYS[2], '1', 'EX', ARGV[3]) end
 local length = redis.call('RPUSH', KEYS[1], ARGV[2] .. ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 return length - 1
+"""
+
+# A lost log (Redis restarted empty) rebuilt in one step, so no reader sees it half written. ARGV[1] is the TTL,
+# the rest the entries, each its final flag and its text.
+_RESEED = """
+redis.call('DEL', KEYS[1], KEYS[2])
+for i = 2, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+if string.sub(ARGV[#ARGV], 1, 1) == '1' then redis.call('SET', KEYS[2], '1', 'EX', ARGV[1]) end
+return #ARGV - 2
 """
 
 
@@ -89,7 +105,7 @@ class RedisRunLog:
             entry = self._clients.get(loop)
             if entry is None:
                 client = redis.Redis.from_url(self._url, socket_timeout=10)
-                entry = self._clients[loop] = (client, client.register_script(_APPEND))
+                entry = self._clients[loop] = (client, client.register_script(_APPEND), client.register_script(_RESEED))
         return entry
 
     @staticmethod
@@ -97,16 +113,21 @@ class RedisRunLog:
         return f"navi:runlog:{run_id}"
 
     async def append(self, run_id: str, text: str, final: bool) -> int | None:
-        _, script = self._client()
+        _, script, _ = self._client()
         seq = await script(
             keys=[self._key(run_id), self._key(run_id) + ":final"], args=[text, "1" if final else "0", LOG_TTL_SECONDS]
         )
         return None if seq < 0 else seq
 
     async def read(self, run_id: str, after: int = -1) -> list[LogEntry]:
-        client, _ = self._client()
+        client, _, _ = self._client()
         raw = await client.lrange(self._key(run_id), after + 1, -1)
         return [LogEntry(after + 1 + i, item[1:].decode(), item[:1] == b"1") for i, item in enumerate(raw)]
+
+    async def reseed(self, run_id: str, entries: list[tuple[str, bool]]) -> int:
+        _, _, script = self._client()
+        flagged = [("1" if final else "0") + text for text, final in entries]
+        return await script(keys=[self._key(run_id), self._key(run_id) + ":final"], args=[LOG_TTL_SECONDS, *flagged])
 
 
 _log: RunLog | None = None

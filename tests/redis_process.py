@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -40,3 +41,10 @@ class RedisProcess:
             self.proc.kill()
             self.proc.wait(10)
             self.proc = None
+
+    def restart_empty(self, down_seconds: float = 0.5) -> None:
+        """Killed, its files removed, and started again on the same port: as a Redis that lost everything."""
+        self.kill()
+        shutil.rmtree(self.workdir / "appendonlydir", ignore_errors=True)
+        time.sleep(down_seconds)
+        self.start()

@@ -115,3 +115,71 @@ async def test_a_redis_outage_mid_run_delays_events_but_loses_none_and_keeps_the
         await layer.flush()
     finally:
         runlog._log = saved
+
+
+async def _a_run_whose_log_is_lost_midway(lose) -> tuple[list[dict], list]:
+    """A run of 60 events, its log lost after 45 (`lose()`): every wake-up, as a socket following it live got
+    them, and the log as it then stands."""
+    from channels.layers import InMemoryChannelLayer
+
+    layer = InMemoryChannelLayer(capacity=1000)
+    session_id, run_id = str(uuid.uuid4()), str(uuid.uuid4())
+    channel = await layer.new_channel()
+    await layer.group_add(session_group(session_id), channel)
+    publisher = RunPublisher(layer=layer, session_id=session_id, run_id=run_id, flush_seconds=0)
+    events = [ev.stream_start(), {"type": "tool_started", "tool": "todo"}]
+    events += [ev.stream_delta(f"w{n} ") for n in range(56)] + [{"type": "tool_started", "tool": "memory"}]
+    woken = []
+    for n, event in enumerate(events):
+        if n == 45:
+            await lose()
+        publisher.emit(event)
+        woken.append(await asyncio.wait_for(layer.receive(channel), 10))  # one at a time: each is logged alone
+    publisher.emit(ev.stream_end("".join(e.get("delta", "") for e in events), context_tokens=1, max_context_tokens=2,
+                                 elapsed_seconds=0.1, tool_call_count=0, token_count=1), final=True)  # fmt: skip
+    woken.append(await asyncio.wait_for(layer.receive(channel), 10))
+    await asyncio.wait_for(publisher.close(), 10)
+    return woken, await run_log().read(run_id)
+
+
+def _assert_rebuilt_where_sockets_left_off(woken: list[dict], logged: list) -> None:
+    # Sockets following live: numbers go on past the loss, so none of the later events is dropped as a repeat.
+    assert [m["seq"] for m in woken] == list(range(60))
+    # The log: as long as before, its last 32 events before the loss as they were, and all after it.
+    assert [e.seq for e in logged] == list(range(60)) and [e.final for e in logged] == [False] * 59 + [True]
+    assert [e.text for e in logged[13:]] == [m["event"] for m in woken[13:]]
+    # Before them: the run's first event, the answer logged until then in one delta, and heartbeats, which
+    # clients ignore; a socket that connects now replays the whole answer.
+    head = [json.loads(e.text) for e in logged[:13]]
+    assert head[:2] == [ev.stream_start(), ev.stream_delta("".join(f"w{n} " for n in range(11)))]
+    assert {e["type"] for e in head[2:]} == {"heartbeat"}
+    replayed = "".join(json.loads(e.text).get("delta", "") for e in logged)
+    assert replayed == "".join(f"w{n} " for n in range(56)) == json.loads(logged[-1].text)["content"]
+
+
+async def test_a_memory_log_lost_midway_is_rebuilt_where_its_sockets_left_off():
+    from sessions_app import runlog
+
+    saved, runlog._log = runlog._log, runlog.MemoryRunLog()
+
+    async def lose():
+        runlog._log = runlog.MemoryRunLog()
+
+    try:
+        _assert_rebuilt_where_sockets_left_off(*await _a_run_whose_log_is_lost_midway(lose))
+    finally:
+        runlog._log = saved
+
+
+async def test_a_redis_log_lost_in_a_restart_midway_is_rebuilt_where_its_sockets_left_off(own_redis):
+    from sessions_app import runlog
+
+    saved, runlog._log = runlog._log, runlog.RedisRunLog(own_redis.url)
+
+    async def lose():
+        await asyncio.to_thread(own_redis.restart_empty)
+
+    try:
+        _assert_rebuilt_where_sockets_left_off(*await _a_run_whose_log_is_lost_midway(lose))
+    finally:
+        runlog._log = saved

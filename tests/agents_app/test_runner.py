@@ -123,3 +123,57 @@ async def test_run_stop_reaches_the_consumer_through_the_runs_control_group(fake
     assert status == RunStatus.STOPPED
     kept = rows[-1]
     assert kept[0] == "assistant" and kept[1].startswith("tok0 ") and "tok399" not in kept[1]
+
+
+@pytest_asyncio.fixture
+async def worker_on_own_redis(tmp_path, settings):
+    """A runner worker as `runworker agent-runner` runs it, its channel layer and run log on a Redis of its own."""
+    from channels.routing import ChannelNameRouter
+
+    from sessions_app import runlog
+    from sessions_app.layer_outages import OutageTolerantWorker
+    from tests.redis_process import RedisProcess
+
+    server = RedisProcess(tmp_path)
+    server.start()
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [server.url]}}
+    }
+    channel_layers.backends.clear()
+    saved, runlog._log = runlog._log, runlog.RedisRunLog(server.url)
+    app = ChannelNameRouter({RUNNER_CHANNEL: AgentRunnerConsumer.as_asgi()})
+    worker = OutageTolerantWorker(application=app, channels=[RUNNER_CHANNEL], channel_layer=get_channel_layer())
+    task = asyncio.create_task(worker.arun())
+    yield server, task
+    task.cancel()
+    for details in list(worker.application_instances.values()):
+        details["future"].cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    runlog._log = saved
+    channel_layers.backends.clear()
+    server.kill()
+
+
+async def test_the_worker_lives_through_a_redis_restart_and_its_run_hears_a_stop_sent_after_it(
+    fake_ollama, worker_on_own_redis
+):
+    import redis.asyncio as redis
+
+    from sessions_app.runlog import run_control_group
+
+    server, worker = worker_on_own_redis
+    _, run_id = await submit("hi " + script({"tokens": 400, "delay": 0.05}))  # 20 s of answer
+    await streaming(run_id)
+    await asyncio.to_thread(server.restart_empty)  # its channels, its runs' groups and their logs are gone
+    client, deadline = redis.Redis.from_url(server.url), asyncio.get_running_loop().time() + 15
+    while not await client.exists(f"asgi:group:{run_control_group(run_id)}"):  # joined again
+        assert not worker.done() and asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.05)
+    await client.aclose()
+    # Through the group only: the database's stop flag (which the run's heartbeat reads) stays unset.
+    await get_channel_layer().group_send(run_control_group(run_id), {"type": "run.stop", "run_id": run_id})
+    events = await logged_until_final(run_id, timeout=10)
+    assert events[-1]["type"] == "stream_stopped"
+    assert (await run_state(run_id))[0] == RunStatus.STOPPED
+    _, next_run = await submit("still there?")  # its listener lived on: the next run is taken and answered
+    assert (await logged_until_final(next_run))[-1]["content"] == "Echo: still there?"

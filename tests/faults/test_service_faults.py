@@ -55,6 +55,9 @@ async def test_redis_restarted_empty_mid_run_ends_the_run_for_every_socket_and_k
     redis.restart(down_seconds=1.0)  # the run log, the groups and every queued message are gone
     ends = await all_told(sockets)
     _assert_run_ended_consistently(servers, sid, sockets, ends)
+    # The runner lived through it, and its log was rebuilt where it left off: each socket streamed all, once.
+    assert ends[0]["type"] == "stream_end"
+    assert [streamed_text(ws) for ws in sockets] == [SLOW_WORDS] * len(sockets)
     await asyncio.gather(*(ws.close() for ws in sockets))
     await session_is_usable(servers, sid)
 

@@ -136,3 +136,27 @@ async def test_publish_appends_then_wakes_the_sessions_group_with_the_entry():
     }
     assert [e.text for e in await run_log().read(run_id)] == ['{"type": "stream_start"}']
     channel_layers.backends.clear()
+
+
+async def _a_lost_log_is_reseeded_whole_and_goes_on_from_there(log) -> None:
+    run_id = str(uuid.uuid4())
+    assert await log.append(run_id, '{"type": "stream_start"}', False) == 0
+    rebuilt = [('{"type": "stream_start"}', False), ('{"type": "heartbeat"}', False), ('{"n": 2}', False)]
+    assert await log.reseed(run_id, rebuilt) == 2
+    assert [(e.seq, e.text, e.final) for e in await log.read(run_id)] == [
+        (n, *entry) for n, entry in enumerate(rebuilt)
+    ]
+    assert await log.append(run_id, '{"n": 3}', False) == 3
+    assert await log.reseed(run_id, [*rebuilt, ('{"n": 3}', False), ('{"type": "stream_end"}', True)]) == 4
+    assert await log.append(run_id, '{"type": "error"}', True) is None  # a reseeded final entry ends the log too
+    assert [e.final for e in await log.read(run_id, after=2)] == [False, True]
+
+
+@pytest.mark.asyncio
+async def test_the_memory_log_is_reseeded_whole_and_goes_on_from_there():
+    await _a_lost_log_is_reseeded_whole_and_goes_on_from_there(MemoryRunLog())
+
+
+@pytest.mark.asyncio
+async def test_the_redis_log_is_reseeded_whole_and_goes_on_from_there(own_redis):
+    await _a_lost_log_is_reseeded_whole_and_goes_on_from_there(RedisRunLog(own_redis.url))
