@@ -138,6 +138,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # per thread) ran PostgreSQL out of connections at 90 requests at once. Requests beyond the pool wait for one.
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 2, "max_size": 10, "timeout": 30}
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them
+    # Health checks make the pool try a connection before it lends it (psycopg_pool's check_connection), so a
+    # PostgreSQL restart costs reconnects, not errors.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     # Keep connections: Channels closes "old" ones around every database_sync_to_async call, and opening one per
     # call (SQLite's PRAGMAs included) costs more than the query.

@@ -62,7 +62,9 @@ def streamed_text(ws: Socket) -> str:
 
 def messages(base: str, sid: str) -> list[dict]:
     with rest(base) as api:
-        return api.get(f"/sessions/{sid}").json()["messages"]
+        response = api.get(f"/sessions/{sid}")
+        assert response.status_code == 200, response.text
+        return response.json()["messages"]
 
 
 def answers(base: str, sid: str) -> list[str]:
