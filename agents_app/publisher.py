@@ -16,7 +16,7 @@ import logging
 import time
 from collections import deque
 
-from agents_app.engine.events import DELTA_TYPES
+from navi_project.events import DELTA_TYPES
 from sessions_app.runlog import announce, run_log
 
 logger = logging.getLogger(__name__)

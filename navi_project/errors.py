@@ -18,6 +18,8 @@ from django.http import JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 
+from navi_project import events
+
 logger = logging.getLogger("django.request")
 
 # Pages that are HTML by design: their errors may stay HTML. Every other path is API and answers JSON.
@@ -46,7 +48,7 @@ def error_response(exc: ApplicationError) -> JsonResponse:
 def error_event(exc: ApplicationError | str) -> str:
     """The error as the WebSocket sends it: the protocol's `error` event."""
     message = exc if isinstance(exc, str) else exc.message
-    return json.dumps({"type": "error", "message": message})
+    return json.dumps(events.error(message))
 
 
 def _flatten(detail) -> str:
