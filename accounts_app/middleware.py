@@ -2,41 +2,15 @@
 
 from __future__ import annotations
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
 from accounts_app.auth import caller_for_request
 from accounts_app.origin import origin_allowed, request_needs_origin_check
+from navi_project.middleware_base import SyncAndAsyncMiddleware
 
 
-class _SyncAndAsync:
-    """A middleware that stays on the async path for async views (no thread hop per request)."""
-
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request):
-        if self.is_async:
-            return self.__acall__(request)
-        refusal = self.process(request)
-        return refusal if refusal is not None else self.get_response(request)
-
-    async def __acall__(self, request):
-        refusal = self.process(request)
-        return refusal if refusal is not None else await self.get_response(request)
-
-    def process(self, request):  # pragma: no cover - overridden
-        return None
-
-
-class NaviUserMiddleware(_SyncAndAsync):
+class NaviUserMiddleware(SyncAndAsyncMiddleware):
     """In `oauth` mode `request.user` (what the Django admin reads) falls back to the Navi login.
 
     The console's own login (`createsuperuser` accounts) still wins. Role `admin` users are staff (kept so at
@@ -57,7 +31,7 @@ class NaviUserMiddleware(_SyncAndAsync):
         return None
 
 
-class CrossSiteRequestGuard(_SyncAndAsync):
+class CrossSiteRequestGuard(SyncAndAsyncMiddleware):
     """403 for a state-changing request carried by the browser's credentials from another origin."""
 
     def process(self, request):

@@ -23,8 +23,8 @@ import math
 import time
 from collections import deque
 
-from agents_app.engine import events as ev
-from agents_app.engine.events import DELTA_TYPES
+from navi_project import events as ev
+from navi_project.events import DELTA_TYPES
 from sessions_app.runlog import announce, run_log
 
 logger = logging.getLogger(__name__)

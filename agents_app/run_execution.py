@@ -30,7 +30,6 @@ from agents_app.engine import (
     StopSignal,
     run_agent,
 )
-from agents_app.engine import events as ev
 from agents_app.engine.tools import ToolPorts
 from agents_app.file_store import StorageSessionFiles
 from agents_app.long_run_items import store_long_run_item
@@ -39,6 +38,7 @@ from agents_app.profiles import profile_get
 from agents_app.publisher import RunPublisher
 from agents_app.stores import DjangoMemoryStore, DjangoProfileDirectory, DjangoTodoStore, memory_system_extras
 from agents_app.tool_registry import tool_registry
+from navi_project import events as ev
 from sessions_app.models import RunStatus
 from sessions_app.services import run_progress
 from sessions_app.services.run_progress import RunFenced

@@ -12,11 +12,13 @@ import json
 import logging
 from http import HTTPStatus
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.http import JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
+
+from navi_project import events
+from navi_project.middleware_base import SyncAndAsyncMiddleware
 
 logger = logging.getLogger("django.request")
 
@@ -46,7 +48,7 @@ def error_response(exc: ApplicationError) -> JsonResponse:
 def error_event(exc: ApplicationError | str) -> str:
     """The error as the WebSocket sends it: the protocol's `error` event."""
     message = exc if isinstance(exc, str) else exc.message
-    return json.dumps({"type": "error", "message": message})
+    return json.dumps(events.error(message))
 
 
 def _flatten(detail) -> str:
@@ -118,25 +120,14 @@ def _refusal(request):
     return None
 
 
-class JsonErrorMiddleware:
+class JsonErrorMiddleware(SyncAndAsyncMiddleware):
     """The outermost middleware: every error answer of an API path carries the one JSON shape."""
 
-    sync_capable = True
-    async_capable = True
+    def process(self, request):
+        return _refusal(request)
 
-    def __init__(self, get_response):
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request):
-        if self.is_async:
-            return self.__acall__(request)
-        return _refusal(request) or _as_json(request, self.get_response(request))
-
-    async def __acall__(self, request):
-        return _refusal(request) or _as_json(request, await self.get_response(request))
+    def finish(self, request, response):
+        return _as_json(request, response)
 
     def process_exception(self, request, exception):
         if isinstance(exception, RequestDataTooBig):

@@ -20,6 +20,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from accounts_app.auth_sessions import auth_session_group, auth_session_still_live
+from navi_project import events
 from navi_project.errors import ApplicationError, error_event
 from navi_project.json_body import json_loads
 from sessions_app.approval_messages import approval_from_socket
@@ -32,12 +33,7 @@ from sessions_app.services.runs import message_submit, run_check, run_fail_if_st
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4001
-TERMINAL_TYPES = ("stream_end", "stream_stopped", "error")
 CLOSE_NOT_FOUND = 4004
-
-
-def _event(kind: str, **fields) -> str:
-    return json.dumps({"type": kind, **fields})
 
 
 @database_sync_to_async
@@ -111,7 +107,7 @@ class SessionConsumer(LayerOutageMixin, AsyncWebsocketConsumer):
         if run_id is None:
             if ended_run_id:
                 self.ended_runs.append(ended_run_id)
-            await self._send_text(_event("session_sync"))
+            await self._send_text(json.dumps(events.session_sync()))
         else:
             await self._replay(run_id)
         self.heartbeat_task = asyncio.create_task(self._heartbeats())
@@ -224,10 +220,10 @@ class SessionConsumer(LayerOutageMixin, AsyncWebsocketConsumer):
         first, rest = entries[0], entries[1:]
         self.replayed = True
         await self._send_text(first.text)  # stream_start
-        await self._send_text(_event("replay_start", count=len(rest)))
+        await self._send_text(json.dumps(events.replay_start(len(rest))))
         for entry in rest:
             await self._send_text(entry.text)
-        await self._send_text(_event("replay_end"))
+        await self._send_text(json.dumps(events.replay_end()))
         await self._after(entries[-1])
 
     async def run_event(self, message):
@@ -254,7 +250,7 @@ class SessionConsumer(LayerOutageMixin, AsyncWebsocketConsumer):
         self.last_seq, self.last_entry = entry.seq, entry
         if entry.final:
             if self.replayed:
-                await self._send_text(_event("session_sync"))
+                await self._send_text(json.dumps(events.session_sync()))
             self._ended(self.run_id)
 
     def _ended(self, run_id: str) -> None:
@@ -291,7 +287,7 @@ class SessionConsumer(LayerOutageMixin, AsyncWebsocketConsumer):
             await asyncio.sleep(max(0.05, self.last_sent + interval - time.monotonic()))
             if self.run_id is None or time.monotonic() - self.last_sent < interval:
                 continue
-            await self._send_text(_event("heartbeat"))
+            await self._send_text(json.dumps(events.heartbeat()))
             # A silent run may have lost its runner, or its end been lost on the way: look (see run_check).
             try:
                 await self.channel_layer.send(self.channel_name, {"type": "run.check", "run_id": self.run_id})
@@ -303,7 +299,7 @@ class SessionConsumer(LayerOutageMixin, AsyncWebsocketConsumer):
 
 def _is_terminal(entry: LogEntry) -> bool:
     """The run's end (final, or followed by context_compressed still to come)."""
-    return entry.final or json.loads(entry.text).get("type") in TERMINAL_TYPES
+    return entry.final or json.loads(entry.text).get("type") in events.TERMINAL_TYPES
 
 
 def _has_terminal(entries: list[LogEntry]) -> bool:

@@ -6,6 +6,7 @@ import uuid
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
+from navi_project import events
 from navi_project.errors import ApplicationError
 from sessions_app.models import ACTIVE_RUN_STATUSES, Message, Role, Run, RunStatus, Session
 
@@ -73,18 +74,17 @@ def run_terminal_event(*, run_id) -> dict | None:
     if run is None or run.status in ACTIVE_RUN_STATUSES:
         return None
     if run.status == RunStatus.STOPPED:
-        return {"type": "stream_stopped"}
+        return events.stream_stopped()
     if run.status == RunStatus.FAILED:
-        return {"type": "error", "message": run.error or "The reply failed."}
+        return events.error(run.error or "The reply failed.")
     answers = run.messages.filter(role=Role.ASSISTANT, is_plan=False, in_display=True).order_by("-id")
     answer = next((m for m in answers if not m.tool_calls), None)
-    return {
-        "type": "stream_end",
-        "content": (answer.content or "") if answer else "",
-        "context_tokens": run.session.context_token_count,
-        "max_context_tokens": run.session.max_context_tokens or 0,
-        "elapsed_seconds": (answer.elapsed_seconds or 0.0) if answer else 0.0,
-        "tool_call_count": (answer.tool_call_count or 0) if answer else 0,
-        "token_count": (answer.token_count or 0) if answer else 0,
-        "truncated": bool(answer and answer.truncated),
-    }
+    return events.stream_end(
+        (answer.content or "") if answer else "",
+        context_tokens=run.session.context_token_count,
+        max_context_tokens=run.session.max_context_tokens or 0,
+        elapsed_seconds=(answer.elapsed_seconds or 0.0) if answer else 0.0,
+        tool_call_count=(answer.tool_call_count or 0) if answer else 0,
+        token_count=(answer.token_count or 0) if answer else 0,
+        truncated=bool(answer and answer.truncated),
+    )

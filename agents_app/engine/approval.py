@@ -14,10 +14,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from agents_app.engine import events
 from agents_app.engine.agent import Emit
 from agents_app.engine.messages import ToolCall
 from agents_app.engine.stop import Stopped, StopSignal
+from navi_project import events
 
 
 class ApprovalPort(Protocol):

@@ -12,12 +12,12 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
-from agents_app.engine import events
 from agents_app.engine.agent import AgentSpec, Compress, Emit
 from agents_app.engine.completion import complete_unless_stopped
 from agents_app.engine.llm import LLM, LLMError
 from agents_app.engine.messages import ChatMessage
 from agents_app.engine.stop import Stopped, StopSignal
+from navi_project import events
 
 logger = logging.getLogger(__name__)
 

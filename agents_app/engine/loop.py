@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 
-from agents_app.engine import events
 from agents_app.engine.agent import ContextUsage, Emit, Record, RunInput, RunItem, RunServices, context_budget
 from agents_app.engine.approval import Decision, ask_approval
 from agents_app.engine.compression import compress_context
@@ -20,6 +19,7 @@ from agents_app.engine.stop import Stopped
 from agents_app.engine.tool_calls import ToolOutcome, refusal, run_tool
 from agents_app.engine.tools.base import ToolContext
 from agents_app.engine.turn import TurnProgress, TurnResult, stream_turn
+from navi_project import events
 
 STOPPED_RESULT = "Error: stopped by the user before this tool finished."
 

@@ -13,12 +13,12 @@ import re
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 
-from agents_app.engine import events
 from agents_app.engine.agent import Emit, PlanningTrace, Record, RunInput, RunServices
 from agents_app.engine.completion import complete_unless_stopped
 from agents_app.engine.compression import transcript
 from agents_app.engine.llm import LLMError
 from agents_app.engine.messages import ChatMessage
+from navi_project import events
 
 logger = logging.getLogger(__name__)
 

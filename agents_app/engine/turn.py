@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from agents_app.engine import events
 from agents_app.engine.agent import Emit
 from agents_app.engine.llm import LLMChunk
 from agents_app.engine.messages import ToolCall
 from agents_app.engine.stop import StopSignal, pump
+from navi_project import events
 
 
 @dataclass

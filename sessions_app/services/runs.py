@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from navi_project import events
 from navi_project.errors import ApplicationError
 from sessions_app.models import ACTIVE_RUN_STATUSES, Message, Role, Run, RunStatus, Session
 from sessions_app.selectors import run_active_for_session, run_terminal_event, session_get_for_user
@@ -88,7 +89,7 @@ def run_fail(*, run: Run, reason: str) -> bool:
     run.refresh_from_db()
     if run.partial_content:
         Message.objects.create(session_id=run.session_id, run=run, role=Role.ASSISTANT, content=run.partial_content)
-    publish_final_after_commit(session_id=run.session_id, run_id=run.id, event={"type": "error", "message": reason})
+    publish_final_after_commit(session_id=run.session_id, run_id=run.id, event=events.error(reason))
     return True
 
 
@@ -124,9 +125,7 @@ def run_end_for_deleted_session(*, session_id) -> None:
         return
     Run.objects.filter(id=run.id).update(stop_requested=True, owner_token=None)
     signal_stop(run.id)
-    publish_final_after_commit(
-        session_id=session_id, run_id=run.id, event={"type": "error", "message": SESSION_DELETED}
-    )
+    publish_final_after_commit(session_id=session_id, run_id=run.id, event=events.error(SESSION_DELETED))
 
 
 def run_check(*, run_id) -> dict | None:
@@ -134,7 +133,7 @@ def run_check(*, run_id) -> dict | None:
     terminal event its stored state calls for (None while it is still going)."""
     run = Run.objects.filter(id=run_id).first()
     if run is None:  # deleted with its session
-        return {"type": "error", "message": SESSION_DELETED}
+        return events.error(SESSION_DELETED)
     if run.status in ACTIVE_RUN_STATUSES and not run_fail_if_stale(run=run):
         return None
     return run_terminal_event(run_id=run.id)

@@ -9,8 +9,8 @@ import uuid
 import pytest
 from channels.layers import channel_layers, get_channel_layer
 
-from agents_app.engine import events as ev
 from agents_app.publisher import RunPublisher
+from navi_project import events as ev
 from sessions_app.runlog import run_log, session_group
 
 pytestmark = pytest.mark.asyncio

@@ -12,7 +12,7 @@ import pytest
 import websockets
 from django.conf import settings
 
-from agents_app.engine.events import EVENT_MAX_BYTES
+from navi_project.events import EVENT_MAX_BYTES
 from tests.e2e.client import Socket, connect, new_session, rest, types
 
 WRITE = "w" * 1_200_000

@@ -62,14 +62,33 @@ def test_a_forbidden_import_breaks_the_contracts(tree_copy, module, line, broken
     assert broken in result.stdout
 
 
-def test_the_engine_contract_names_every_other_module_of_agents_app():
-    """A new module beside the engine must be forbidden to it too; the list is explicit, so check it is whole."""
+def test_the_event_vocabulary_may_not_lean_on_django(tree_copy):
+    events = tree_copy / "navi_project" / "events.py"
+    events.write_text(events.read_text(encoding="utf-8") + "\nfrom django.conf import settings  # noqa\n")
+    result = lint_imports(tree_copy)
+    assert result.returncode == 1, result.stdout
+    assert "navi_project.events -> django (l." in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("contract", "package", "allowed"),
+    [
+        ("engine", "agents_app", {"engine"}),
+        ("engine", "navi_project", {"events"}),
+        ("events", "navi_project", {"events"}),
+    ],
+)
+def test_the_lists_of_forbidden_modules_are_whole(contract, package, allowed):
+    """A new module beside the engine (or the event vocabulary) must be forbidden to it too; the lists are
+    explicit, so check that none is missing."""
     config = configparser.ConfigParser()
     config.read(ROOT / ".importlinter")
-    forbidden = set(config["importlinter:contract:engine"]["forbidden_modules"].split())
+    forbidden = set(config[f"importlinter:contract:{contract}"]["forbidden_modules"].split())
     beside = {
-        f"agents_app.{path.stem if path.is_file() else path.name}"
-        for path in (ROOT / "agents_app").iterdir()
-        if path.name not in {"engine", "__init__.py", "__pycache__"} and (path.suffix == ".py" or path.is_dir())
+        f"{package}.{path.stem if path.is_file() else path.name}"
+        for path in (ROOT / package).iterdir()
+        if (path.suffix == ".py" or path.is_dir())
+        and path.stem not in allowed | {"__init__"}
+        and path.name != "__pycache__"
     }
     assert beside - forbidden == set()

@@ -11,8 +11,8 @@ import pytest
 import pytest_asyncio
 from channels.layers import channel_layers, get_channel_layer
 
-from agents_app.engine import events as ev
 from agents_app.publisher import RunPublisher
+from navi_project import events as ev
 from sessions_app import runlog
 from tests.sessions_app.test_consumer import open_socket
 from tests.sessions_app.test_consumer_runs import finish_without_telling, running_run

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from agents_app.engine import events
 from agents_app.engine.tools.base import Tool, ToolContext, ToolError
 from agents_app.engine.tools.switch_profile import usable_profile
+from navi_project import events
 
 MAX_DEPTH = 2  # the main agent is depth 0; a sub-agent may spawn one more level
 SUBAGENT_MAX_ITERATIONS = 8

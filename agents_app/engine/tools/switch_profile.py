@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from agents_app.engine import events
 from agents_app.engine.tools.base import Tool, ToolContext, ToolError
+from navi_project import events
 
 
 @dataclass(frozen=True)

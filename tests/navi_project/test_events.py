@@ -1,4 +1,4 @@
-"""Event sizes (agents_app/engine/events.py): no event is larger than EVENT_MAX_BYTES, large tool arguments and
+"""Event sizes (navi_project/events.py): no event is larger than EVENT_MAX_BYTES, large tool arguments and
 results are cut in the event and marked, and the stored messages keep every value whole."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from agents_app.engine import events
-from agents_app.engine.events import EVENT_MAX_BYTES, TOOL_TEXT_CHARS
 from agents_app.engine.tools import Tool, ToolRegistry
+from navi_project import events
+from navi_project.events import EVENT_MAX_BYTES, TOOL_TEXT_CHARS
 from tests.agents_app.engine.helpers import collect, make_input
 from tests.fakes.scripted_llm import ScriptedLLM, Turn
 

@@ -1,0 +1,150 @@
+"""A run's life in the database: submitted with its user message, one at a time per session, stopped, failed
+(its partial answer kept, its clients told once it commits), and checked by a socket that has heard nothing."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import channel_layers, get_channel_layer
+from django.utils import timezone
+
+from accounts_app.services import UserClaims, user_get_or_create_owner, user_sync_from_login
+from navi_project.errors import ApplicationError
+from sessions_app.models import Message, Role, Run, RunStatus
+from sessions_app.runlog import run_log
+from sessions_app.services import runs
+from sessions_app.services.dispatch import RUNNER_CHANNEL
+from sessions_app.services.sessions import session_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_layer():
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.fixture
+def owner():
+    return user_get_or_create_owner()
+
+
+@pytest.fixture
+def session(owner):
+    return session_create(user=owner, profile_id="secretary")
+
+
+def submit(owner, session, content="hello") -> Run:
+    return runs.message_submit(user=owner, session_id=session.id, message=runs.UserMessage(content=content))
+
+
+def runner_messages_for(run_id) -> list[dict]:
+    """What reached the runner channel for this run (other runs' leftovers on a shared Redis are skipped)."""
+    layer, found = get_channel_layer(), []
+
+    async def drain():
+        import asyncio
+
+        while True:
+            try:
+                message = await asyncio.wait_for(layer.receive(RUNNER_CHANNEL), 0.5)
+            except TimeoutError:
+                return
+            if message.get("run_id") == str(run_id):
+                found.append(message)
+
+    async_to_sync(drain)()
+    return found
+
+
+def test_a_submit_stores_the_message_and_a_queued_run_and_wakes_a_runner_once_it_commits(
+    owner, session, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as pending:
+        run = submit(owner, session, "what is on today?")
+    assert run.status == RunStatus.QUEUED
+    assert list(Message.objects.filter(run=run).values_list("role", "content")) == [(Role.USER, "what is on today?")]
+    assert len(pending) == 1  # nothing sent before the commit
+    pending[0]()
+    assert runner_messages_for(run.id) == [{"type": "run.start", "run_id": str(run.id)}]
+
+
+def test_a_second_message_while_a_run_is_active_is_a_409_and_stores_nothing(owner, session):
+    submit(owner, session)
+    with pytest.raises(ApplicationError) as refused:
+        submit(owner, session, "and another thing")
+    assert refused.value.status == 409
+    assert Message.objects.filter(session=session).count() == 1 and Run.objects.filter(session=session).count() == 1
+
+
+def test_a_run_whose_runner_went_quiet_is_failed_so_the_next_message_starts_a_new_one(owner, session, settings):
+    stale = submit(owner, session)
+    long_ago = timezone.now() - timedelta(seconds=settings.NAVI_RUN_STALE_SECONDS + 5)
+    Run.objects.filter(id=stale.id).update(status=RunStatus.RUNNING, heartbeat_at=long_ago, partial_content="Half")
+    fresh = submit(owner, session, "again")
+    stale.refresh_from_db()
+    assert (stale.status, fresh.status) == (RunStatus.FAILED, RunStatus.QUEUED)
+    assert "lost its runner" in stale.error
+    assert Message.objects.filter(run=stale, role=Role.ASSISTANT).get().content == "Half"
+
+
+def test_stop_flags_the_active_run_and_says_when_there_is_none(owner, session):
+    assert runs.run_request_stop(user=owner, session_id=session.id) is False
+    run = submit(owner, session)
+    assert runs.run_request_stop(user=owner, session_id=session.id) is True
+    run.refresh_from_db()
+    assert run.stop_requested is True
+
+
+def test_stop_on_another_users_session_is_a_404(owner, session):
+    stranger = user_sync_from_login(claims=UserClaims(sub="stranger"))
+    submit(owner, session)
+    with pytest.raises(ApplicationError) as refused:
+        runs.run_request_stop(user=stranger, session_id=session.id)
+    assert refused.value.status == 404
+    assert Run.objects.get(session=session).stop_requested is False
+
+
+def test_failing_a_run_keeps_its_answer_so_far_fences_its_runner_and_tells_clients_once(
+    owner, session, django_capture_on_commit_callbacks
+):
+    run = submit(owner, session)
+    Run.objects.filter(id=run.id).update(status=RunStatus.RUNNING, owner_token=uuid.uuid4(), partial_content="So far")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert runs.run_fail(run=run, reason="Ollama went away") is True
+    assert runs.run_fail(run=run, reason="again") is False
+    run.refresh_from_db()
+    assert (run.status, run.error, run.owner_token) == (RunStatus.FAILED, "Ollama went away", None)
+    assert Message.objects.get(run=run, role=Role.ASSISTANT).content == "So far"
+    entries = async_to_sync(run_log().read)(str(run.id))
+    assert [(json.loads(e.text), e.final) for e in entries] == [
+        ({"type": "error", "message": "Ollama went away"}, True)
+    ]
+
+
+def test_at_start_every_active_run_of_an_earlier_process_is_failed(owner):
+    sessions = [session_create(user=owner, profile_id="secretary") for _ in range(3)]
+    active = [submit(owner, s) for s in sessions[:2]]
+    done = submit(owner, sessions[2])
+    Run.objects.filter(id=done.id).update(status=RunStatus.COMPLETED)
+    assert runs.run_fail_orphans() == 2
+    assert {r.status for r in Run.objects.filter(id__in=[r.id for r in active])} == {RunStatus.FAILED}
+    assert Run.objects.get(id=done.id).status == RunStatus.COMPLETED
+
+
+def test_a_quiet_runs_check_says_still_going_ended_or_deleted(owner, session):
+    run = submit(owner, session)
+    Run.objects.filter(id=run.id).update(status=RunStatus.RUNNING, heartbeat_at=timezone.now())
+    assert runs.run_check(run_id=run.id) is None
+    Message.objects.create(session=session, run=run, role=Role.ASSISTANT, content="All done", token_count=3)
+    Run.objects.filter(id=run.id).update(status=RunStatus.COMPLETED)
+    ended = runs.run_check(run_id=run.id)
+    assert (ended["type"], ended["content"], ended["token_count"]) == ("stream_end", "All done", 3)
+    session.delete()
+    assert runs.run_check(run_id=run.id) == {"type": "error", "message": runs.SESSION_DELETED}
