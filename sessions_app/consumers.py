@@ -1,10 +1,5 @@
-"""WS /ws/sessions/{id}: translates the protocol to services and relays the session's run events.
-
-Each socket remembers the last sequence number it sent of the current run; the log fills any gap and drops
-repeats, so replay plus live events are every event exactly once, in order. A socket whose run has gone quiet
-asks the database how it stands (`run_check`): a run whose end never reached the log gets it appended there,
-once, from the run's stored state, so every socket watching it is told.
-"""
+"""WS /ws/sessions/{id}: translates the protocol to services, and relays the session's run events (the relay's
+sequence logic is sessions_app.relay's)."""
 
 from __future__ import annotations
 
@@ -12,7 +7,6 @@ import asyncio
 import json
 import logging
 import time
-from collections import deque
 
 from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
@@ -26,9 +20,10 @@ from navi_project.json_body import json_loads
 from sessions_app.approval_messages import approval_from_socket
 from sessions_app.inputs import parse_user_message
 from sessions_app.layer_outages import LayerOutageMixin
-from sessions_app.runlog import LogEntry, publish, run_log, session_group
+from sessions_app.relay import RunRelayMixin
+from sessions_app.runlog import session_group
 from sessions_app.selectors import run_active_for_session, run_latest_for_session, session_get_for_user
-from sessions_app.services.runs import message_submit, run_check, run_fail_if_stale
+from sessions_app.services.runs import message_submit, run_fail_if_stale
 
 logger = logging.getLogger(__name__)
 
@@ -72,13 +67,9 @@ def _submit(user, session_id, data, auth_session_id) -> str:
     )
 
 
-class SessionConsumer(LayerOutageMixin, AsyncWebsocketConsumer):
+class SessionConsumer(RunRelayMixin, LayerOutageMixin, AsyncWebsocketConsumer):
     async def connect(self):
-        self.run_id: str | None = None
-        self.ended_runs: deque[str] = deque(maxlen=8)  # runs this socket has seen end: their repeats are dropped
-        self.last_seq = -1
-        self.last_entry: LogEntry | None = None  # the last of the run's events sent to this socket
-        self.replayed = False
+        self.relay_begin()
         self.last_sent = time.monotonic()
         self.heartbeat_task = None
         self.auth_session_id = None
@@ -166,103 +157,12 @@ class SessionConsumer(LayerOutageMixin, AsyncWebsocketConsumer):
         if self.run_id != run_id:
             self._track(run_id)
 
-    # --- Run events -------------------------------------------------------------------------------------------
-
     async def dispatch(self, message):
         # Channels first closes stale database connections, a trip to the database thread, before every
         # handler. Run events never touch the database and arrive many times a second: skip that trip.
         if message["type"] == "run.event":
             return await self.run_event(message)
         return await super().dispatch(message)
-
-    async def run_check(self, message):
-        """Sent by this socket's heartbeat to itself, so it runs between event handlers, never amid one."""
-        run_id = message["run_id"]
-        try:
-            if run_id == self.run_id:
-                await self._repair(run_id)
-        except Exception:  # a database or log blip: the next heartbeat looks again
-            logger.exception("run check of run %s failed", run_id)
-
-    async def _repair(self, run_id: str) -> None:
-        terminal = await database_sync_to_async(run_check)(run_id=run_id)
-        entries = await run_log().read(run_id)
-        if terminal is not None and not _has_terminal(entries):
-            # Appended once however many front ends repair at once (the log refuses a second final entry).
-            text = json.dumps(terminal)
-            await publish(layer=self.channel_layer, session_id=self.session_id, run_id=run_id, text=text, final=True)
-            entries = await run_log().read(run_id)
-        # Whether this socket has been sent the run's end (stream_end, with its context_compressed still to come)
-        told = self.last_entry is not None and _is_terminal(self.last_entry)
-        for entry in entries:  # what the run's wake-ups did not bring (lost in a layer outage, or never sent)
-            if self.run_id == run_id and entry.seq > self.last_seq:
-                told = told or _is_terminal(entry)
-                await self._send_text(entry.text)
-                await self._after(entry)
-        if terminal is None or self.run_id != run_id:
-            return
-        if not told:
-            # Its end is logged below this socket's place: the log was lost (Redis restarted empty) and begun again
-            # by a repair. The socket is told all the same, the logged end, as every other socket is.
-            text = next((e.text for e in entries if _is_terminal(e)), None) or json.dumps(terminal)
-            await self._send_text(text)
-            return await self._after(LogEntry(self.last_seq, text, final=True))
-        self._ended(run_id)  # it has ended; what it still had to send (context_compressed) was lost
-
-    def _track(self, run_id: str) -> None:
-        self.run_id, self.last_seq, self.last_entry, self.replayed = run_id, -1, None, False
-
-    async def _replay(self, run_id: str) -> None:
-        self._track(run_id)
-        entries = await run_log().read(run_id)
-        if not entries:
-            return  # queued, nothing happened yet: everything will arrive live
-        first, rest = entries[0], entries[1:]
-        self.replayed = True
-        await self._send_text(first.text)  # stream_start
-        await self._send_text(json.dumps(events.replay_start(len(rest))))
-        for entry in rest:
-            await self._send_text(entry.text)
-        await self._send_text(json.dumps(events.replay_end()))
-        await self._after(entries[-1])
-
-    async def run_event(self, message):
-        run_id, seq = message["run_id"], message["seq"]
-        if run_id in self.ended_runs:
-            return  # a repeat or a late wake-up of a run already shown whole
-        if run_id != self.run_id:
-            if self.run_id is not None:
-                await self._catch_up(self.run_id)  # a run ends before the next begins: show its end first
-            # The session's next run, maybe with its first messages lost on the way: the log fills the gap.
-            self._track(run_id)
-        if seq <= self.last_seq:
-            return
-        if seq > self.last_seq + 1:
-            for entry in await run_log().read(run_id, after=self.last_seq):
-                if entry.seq > self.last_seq and self.run_id == run_id:
-                    await self._send_text(entry.text)
-                    await self._after(entry)
-            return
-        await self._send_text(message["event"])
-        await self._after(LogEntry(seq, message["event"], message["final"]))
-
-    async def _after(self, entry: LogEntry) -> None:
-        self.last_seq, self.last_entry = entry.seq, entry
-        if entry.final:
-            if self.replayed:
-                await self._send_text(json.dumps(events.session_sync()))
-            self._ended(self.run_id)
-
-    def _ended(self, run_id: str) -> None:
-        self.run_id = None
-        self.ended_runs.append(run_id)
-
-    async def _catch_up(self, run_id: str) -> None:
-        for entry in await run_log().read(run_id, after=self.last_seq):
-            await self._send_text(entry.text)
-            await self._after(entry)
-        if self.run_id == run_id:
-            self._ended(run_id)
 
     # --- Sending ----------------------------------------------------------------------------------------------
 
@@ -295,15 +195,6 @@ class SessionConsumer(LayerOutageMixin, AsyncWebsocketConsumer):
                 pass  # this front end is behind on its messages: the next heartbeat looks again
             except Exception as exc:  # the layer's blip (or outage: see layer_outages) must not end the heartbeats
                 logger.warning("run check of session %s failed: %r", self.session_id, exc)
-
-
-def _is_terminal(entry: LogEntry) -> bool:
-    """The run's end (final, or followed by context_compressed still to come)."""
-    return entry.final or json.loads(entry.text).get("type") in events.TERMINAL_TYPES
-
-
-def _has_terminal(entries: list[LogEntry]) -> bool:
-    return any(_is_terminal(entry) for entry in entries)
 
 
 class UnknownPathConsumer(AsyncWebsocketConsumer):
