@@ -43,6 +43,17 @@ def storage_root(settings, tmp_path):
     return root
 
 
+@pytest.fixture
+def own_redis(tmp_path):
+    """A Redis server process of this test's own, to restart or break without touching anything else."""
+    from tests.redis_process import RedisProcess
+
+    server = RedisProcess(tmp_path)
+    server.start()
+    yield server
+    server.kill()
+
+
 @pytest.fixture(scope="session")
 def fake_ollama_server():
     fake = FakeOllama()

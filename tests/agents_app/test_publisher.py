@@ -77,16 +77,6 @@ async def test_the_first_delta_is_not_held_back_by_the_flush_window():
     channel_layers.backends.clear()
 
 
-@pytest.fixture
-def own_redis(tmp_path):
-    from tests.redis_process import RedisProcess
-
-    server = RedisProcess(tmp_path)
-    server.start()
-    yield server
-    server.kill()
-
-
 async def test_a_redis_outage_mid_run_delays_events_but_loses_none_and_keeps_their_order(own_redis):
     from channels_redis.core import RedisChannelLayer
 

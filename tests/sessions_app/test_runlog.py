@@ -12,16 +12,6 @@ from channels.layers import channel_layers, get_channel_layer
 from sessions_app.runlog import MemoryRunLog, RedisRunLog, publish, run_log, session_group
 
 
-@pytest.fixture
-def own_redis(tmp_path):
-    from tests.redis_process import RedisProcess
-
-    server = RedisProcess(tmp_path)
-    server.start()
-    yield server
-    server.kill()
-
-
 async def _twenty_front_ends_end_one_run(log) -> None:
     run_id = str(uuid.uuid4())
     assert await log.append(run_id, '{"type": "stream_start"}', False) == 0
