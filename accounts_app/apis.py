@@ -14,19 +14,10 @@ from rest_framework.views import APIView
 from accounts_app.auth import AUTH_COOKIE, bearer_token
 from accounts_app.auth_sessions import auth_session_end
 from accounts_app.models import Role
+from accounts_app.presenters import user_me, webhook_answer
 from accounts_app.webhooks import SIGNATURE_HEADER, webhook_apply, webhook_parse, webhook_verify
 from navi_project.errors import ApplicationError, error_response
 from navi_project.openapi import ErrorSerializer, plain_operation
-
-
-def user_body(user) -> dict:
-    return {
-        "id": str(user.id),
-        "email": user.email,
-        "display_name": user.display_name or user.username,
-        "role": user.role,
-        "permissions": user.effective_permissions,
-    }
 
 
 class MeApi(APIView):
@@ -41,7 +32,7 @@ class MeApi(APIView):
 
     @extend_schema(operation_id="auth_me", summary="Who is signed in", responses=OutputSerializer)
     def get(self, request):
-        return Response(user_body(request.user))
+        return Response(user_me(request.user))
 
 
 class LogoutApi(APIView):
@@ -109,4 +100,4 @@ def gnexus_auth_webhook(request):
         applied = webhook_apply(event=event)
     except ApplicationError as exc:
         return error_response(exc)
-    return JsonResponse({"ok": True} if applied else {"ok": True, "duplicate": True})
+    return JsonResponse(webhook_answer(applied=applied))

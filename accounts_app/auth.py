@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
+from uuid import UUID
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -29,7 +30,7 @@ Via = Literal["local", "cookie", "bearer", "none"]
 class Caller:
     user: User | None
     via: Via
-    auth_session_id: str | None = None  # the auth session's row id (never its secret)
+    auth_session_id: UUID | None = None  # the auth session's row id (never its secret)
 
 
 _NOBODY = Caller(user=None, via="none")
@@ -68,7 +69,7 @@ def caller_from(*, authorization: str | None, cookie_header: str) -> Caller:
     session = auth_session_live(secret=token) if token else None
     if session is None:
         return _NOBODY
-    return Caller(user=session.user, via=via, auth_session_id=str(session.id))
+    return Caller(user=session.user, via=via, auth_session_id=session.id)
 
 
 def _cookie_count(cookie_header: str) -> int:

@@ -6,11 +6,13 @@ prefix of a hash). A session ends at logout, at `user.deleted`, or after NAVI_AU
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts_app.models import AuthSession, LoginAttempt, User
@@ -21,7 +23,7 @@ TOUCH_EVERY = timedelta(minutes=1)
 LOGIN_ATTEMPT_TTL = timedelta(minutes=10)
 
 
-def auth_session_group(auth_session_id) -> str:
+def auth_session_group(auth_session_id: UUID) -> str:
     """The channel-layer group of the sockets opened with one auth session (closed when it ends)."""
     return f"auth.{auth_session_id}"
 
@@ -61,7 +63,7 @@ def auth_session_live(*, secret: str) -> AuthSession | None:
     return session
 
 
-def auth_session_still_live(*, auth_session_id) -> bool:
+def auth_session_still_live(*, auth_session_id: UUID) -> bool:
     """Whether the auth session a socket was opened with is still live (checked after it joins its group, and
     before each message, so a logout racing the handshake cannot leave a socket that drives the agent)."""
     return AuthSession.objects.filter(
@@ -72,7 +74,7 @@ def auth_session_still_live(*, auth_session_id) -> bool:
     ).exists()
 
 
-def _announce_ended(ids: list) -> None:
+def _announce_ended(ids: list[UUID]) -> None:
     """Close the sockets of ended sessions, once the end is committed."""
     if not ids:
         return
@@ -99,7 +101,7 @@ def auth_session_end(*, secret: str) -> bool:
     return bool(ids)
 
 
-def _end(sessions) -> int:
+def _end(sessions: QuerySet[AuthSession]) -> int:
     ids = list(sessions.filter(ended_at__isnull=True).values_list("id", flat=True))
     AuthSession.objects.filter(id__in=ids).update(ended_at=timezone.now())
     _announce_ended(ids)
@@ -112,7 +114,7 @@ def auth_sessions_end_for_user(*, user: User) -> int:
 
 
 @transaction.atomic
-def auth_sessions_end(*, ids) -> int:
+def auth_sessions_end(*, ids: Iterable[UUID]) -> int:
     """End these auth sessions (an operator's action); their sockets close. Returns how many were live."""
     return _end(AuthSession.objects.filter(id__in=list(ids)))
 

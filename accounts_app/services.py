@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 from dataclasses import dataclass
+from uuid import UUID
 
 from django.db import transaction
 
@@ -100,7 +100,7 @@ def user_deactivate(*, sub: str) -> bool:
 
 
 @transaction.atomic
-def user_set_role(*, user_id, role: str) -> RoleChange:
+def user_set_role(*, user_id: UUID, role: str) -> RoleChange:
     """Change the cached role (it holds until the user's next login or `user.updated`).
 
     404 for an unknown user, 400 for a role that is neither `admin` nor `user`, and 400 for demoting the last
@@ -112,11 +112,7 @@ def user_set_role(*, user_id, role: str) -> RoleChange:
 
     if role not in Role.values:
         raise ApplicationError(f"role must be one of: {', '.join(Role.values)}", 400)
-    try:
-        key = uuid.UUID(str(user_id))
-    except ValueError:
-        key = None
-    user = User.objects.select_for_update().filter(id=key).first() if key else None
+    user = User.objects.select_for_update().filter(id=user_id).first()
     if user is None:
         raise ApplicationError("User not found", 404)
     old_role = user.role

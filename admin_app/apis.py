@@ -14,6 +14,7 @@ from accounts_app.models import Role
 from admin_app import presenters, selectors
 from admin_app.permissions import AdminRole, ManageProfiles, ReadAllMemory, ReadAllSessions
 from admin_app.services import profile_availability_change, user_role_change
+from navi_project.ids import id_parse
 from navi_project.serializer_fields import IsoDateTimeField, StrictBooleanField
 
 AVAILABILITY_NOTE = "Profile availability is managed via profile config files"
@@ -196,7 +197,8 @@ class AdminUserRoleApi(APIView):
     def patch(self, request, user_id: str):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user_role_change(actor=request.user, user_id=user_id, role=data.validated_data["role"])
+        target = id_parse(user_id, not_found="User not found")
+        user_role_change(actor=request.user, user_id=target, role=data.validated_data["role"])
         return Response({"ok": True})
 
 

@@ -4,8 +4,8 @@ reading across users happens here, behind the /admin/* permissions."""
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass
+from uuid import UUID
 
 from django.db.models import Count, F, Q, QuerySet
 
@@ -76,14 +76,10 @@ def session_list_all(
     return Page(total=total, limit=limit, offset=offset, items=rows)
 
 
-def _user_key(user_id) -> uuid.UUID:
-    try:
-        key = uuid.UUID(str(user_id))
-    except ValueError:
-        key = None
-    if key is None or not User.objects.filter(id=key).exists():
+def _known_user(user_id: UUID) -> UUID:
+    if not User.objects.filter(id=user_id).exists():
         raise ApplicationError("User not found", 404)
-    return key
+    return user_id
 
 
 def memory_fact_list_all(
@@ -93,13 +89,13 @@ def memory_fact_list_all(
     descending: bool = True,
     limit: int,
     offset: int,
-    user_id=None,
+    user_id: UUID | None = None,
 ) -> Page:
     """Every user's memory facts, or one user's (404 for an unknown user). `search`: a part of key, value or
     category, any case."""
     facts = MemoryFact.objects.all()
     if user_id is not None:
-        facts = facts.filter(user_id=_user_key(user_id))
+        facts = facts.filter(user_id=_known_user(user_id))
     if search:
         facts = facts.filter(Q(key__icontains=search) | Q(value__icontains=search) | Q(category__icontains=search))
     fields = ("id", "user_id", "category", "key", "value", "source", "confidence", "updated_at")

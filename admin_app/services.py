@@ -3,6 +3,9 @@ transaction (no change without its entry, no entry without its change)."""
 
 from __future__ import annotations
 
+from typing import Any
+from uuid import UUID
+
 from django.db import transaction
 
 from accounts_app.models import User
@@ -23,7 +26,7 @@ def _name(user: User | None) -> str:
 
 
 def audit_entry_create(
-    *, actor: User | None, action: str, target_id: str, target_name: str = "", old_value, new_value
+    *, actor: User | None, action: str, target_id: str, target_name: str = "", old_value: Any, new_value: Any
 ) -> AuditEntry:
     return AuditEntry.objects.create(
         actor=actor,
@@ -37,7 +40,7 @@ def audit_entry_create(
 
 
 @transaction.atomic
-def user_role_change(*, actor: User, user_id, role: str) -> RoleChange:
+def user_role_change(*, actor: User, user_id: UUID, role: str) -> RoleChange:
     change = user_set_role(user_id=user_id, role=role)
     if change.changed:
         audit_entry_create(

@@ -3,11 +3,11 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agents_app import presenters
 from agents_app.context_view import context_for_session
-from agents_app.profile_warnings import profile_warning
 from agents_app.profiles import profiles_for_user
 from agents_app.tool_registry import tool_registry
-from sessions_app.selectors import session_get_for_user
+from sessions_app.selectors import session_get_for_user, session_id_parse
 
 
 class ProfileListApi(APIView):
@@ -26,7 +26,7 @@ class ProfileListApi(APIView):
         responses=OutputSerializer(many=True),
     )
     def get(self, request):
-        return Response([{**p.summary(), "warning": profile_warning(p)} for p in profiles_for_user(request.user)])
+        return Response([presenters.profile_entry(p) for p in profiles_for_user(user=request.user)])
 
 
 class ToolListApi(APIView):
@@ -40,7 +40,7 @@ class ToolListApi(APIView):
         responses=OutputSerializer(many=True),
     )
     def get(self, request):
-        return Response([{"name": t.name, "description": t.description} for t in tool_registry().all()])
+        return Response([presenters.tool_entry(t) for t in tool_registry().all()])
 
 
 class SessionContextApi(APIView):
@@ -56,15 +56,6 @@ class SessionContextApi(APIView):
         )
 
     @extend_schema(operation_id="sessions_context", responses=OutputSerializer)
-    def get(self, request, session_id):
-        session = session_get_for_user(user=request.user, session_id=session_id)
-        context = context_for_session(session)
-        return Response(
-            {
-                "session_id": str(session.id),
-                "profile_id": session.profile_id,
-                "message_count": len(context),
-                "total_chars": sum(len(m.get("content") or "") for m in context),
-                "context": context,
-            }
-        )
+    def get(self, request, session_id: str):
+        session = session_get_for_user(user=request.user, session_id=session_id_parse(session_id))
+        return Response(presenters.session_context(session, context_for_session(session)))

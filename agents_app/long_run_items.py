@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from channels.db import database_sync_to_async
 
 from agents_app.conversation import message_fields
@@ -10,7 +12,7 @@ from sessions_app.services.run_progress import run_add_planning_log, run_compres
 
 
 @database_sync_to_async
-def store_long_run_item(item: Compress | PlanningTrace, *, session_id: str, run_id: str, owner_token: str) -> None:
+def store_long_run_item(item: Compress | PlanningTrace, *, session_id: UUID, run_id: UUID, owner_token: UUID) -> None:
     """Raises RunFenced (and stores nothing) when the run is not this runner's any more."""
     claim = {"session_id": session_id, "run_id": run_id, "owner_token": owner_token}
     if isinstance(item, Compress):

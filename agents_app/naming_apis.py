@@ -12,6 +12,7 @@ from agents_app.session_naming import session_name_generate
 from navi_project.errors import ApplicationError, error_body, error_response
 from navi_project.openapi import ErrorSerializer, plain_operation
 from sessions_app import schemas
+from sessions_app.selectors import session_id_parse
 
 
 @plain_operation(
@@ -25,11 +26,12 @@ from sessions_app import schemas
     },
 )
 @csrf_exempt
-async def session_generate_name(request, session_id):
+async def session_generate_name(request, session_id: str):
     if request.method != "POST":
         return JsonResponse(error_body("Use POST"), status=405)
     try:
         user = await sync_to_async(user_required)(request)
-        return JsonResponse({"name": await session_name_generate(user=user, session_id=session_id)})
+        name = await session_name_generate(user=user, session_id=session_id_parse(session_id))
+        return JsonResponse({"name": name})
     except ApplicationError as exc:
         return error_response(exc)

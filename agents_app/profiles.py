@@ -9,10 +9,14 @@ import logging
 from collections.abc import Container
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from agents_app.engine import AgentSpec
+
+if TYPE_CHECKING:
+    from accounts_app.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +99,7 @@ def _expect(data: dict, key: str, kind: type | tuple, default=None):
     return value
 
 
-def parse_profile(path: Path, known_tools: Container[str]) -> Profile:
+def parse_profile(*, path: Path, known_tools: Container[str]) -> Profile:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -145,13 +149,13 @@ def parse_profile(path: Path, known_tools: Container[str]) -> Profile:
     )
 
 
-def load_profiles(folder: Path, known_tools: Container[str]) -> tuple[dict[str, Profile], dict[str, str]]:
+def load_profiles(*, folder: Path, known_tools: Container[str]) -> tuple[dict[str, Profile], dict[str, str]]:
     """All valid profiles by id, and the problems of the others by file name."""
     profiles: dict[str, Profile] = {}
     problems: dict[str, str] = {}
     for path in sorted(folder.glob("*.yaml")):
         try:
-            profile = parse_profile(path, known_tools)
+            profile = parse_profile(path=path, known_tools=known_tools)
         except ProfileError as exc:
             problems[path.name] = str(exc)
             continue
@@ -170,7 +174,7 @@ def profile_catalog() -> dict[str, Profile]:
 
         from agents_app.tool_registry import known_tool_names
 
-        _catalog, problems = load_profiles(settings.NAVI_PROFILES_DIR, known_tool_names())
+        _catalog, problems = load_profiles(folder=settings.NAVI_PROFILES_DIR, known_tools=known_tool_names())
         for name, problem in problems.items():
             logger.warning("profile %s left out: %s", name, problem)
     return _catalog
@@ -181,7 +185,7 @@ def reset_profile_catalog() -> None:
     _catalog = None
 
 
-def _availability(profile_ids=None) -> dict[str, bool]:
+def _availability(profile_ids: list[str] | None = None) -> dict[str, bool]:
     """The operators' `is_admin_only` overrides (agents_app.models.ProfileAvailability), read fresh every time:
     one small query, so a change made through any process holds at once in all of them."""
     from agents_app.models import ProfileAvailability
@@ -203,16 +207,16 @@ def profiles_all() -> list[Profile]:
     return [_with_override(p, overrides) for p in profile_catalog().values()]
 
 
-def profile_get(profile_id: str) -> Profile | None:
+def profile_get(*, profile_id: str) -> Profile | None:
     """The profile with its availability override applied (its file's `is_admin_only` unless overridden)."""
     profile = profile_catalog().get(profile_id)
     return None if profile is None else _with_override(profile, _availability([profile.id]))
 
 
-def user_may_use(profile: Profile, user) -> bool:
+def user_may_use(*, profile: Profile, user: User) -> bool:
     """Precondition: `profile` comes from profile_get / profiles_all / profiles_for_user (override applied)."""
     return not profile.is_admin_only or user.has_navi_permission("navi.profiles.manage")
 
 
-def profiles_for_user(user) -> list[Profile]:
-    return [p for p in profiles_all() if user_may_use(p, user)]
+def profiles_for_user(*, user: User) -> list[Profile]:
+    return [p for p in profiles_all() if user_may_use(profile=p, user=user)]

@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import aclosing
+from uuid import UUID
 
 from channels.db import database_sync_to_async
+from channels.layers import BaseChannelLayer
 from django.conf import settings
 
 from agents_app.approvals import run_approvals_close, run_approvals_open
@@ -68,28 +70,33 @@ def tool_ports() -> ToolPorts:
     )
 
 
-def run_input_for(*, profile_id: str, user_id: str, session_id: str, history: tuple) -> RunInput | str:
+def run_input_for(*, profile_id: str, user_id: UUID, session_id: UUID, history: tuple) -> RunInput | str:
     """The engine's input for a session's next run, or the reason it cannot run. Synchronous (may read the ORM)."""
-    profile = profile_get(profile_id)
+    profile = profile_get(profile_id=profile_id)
     if profile is None:
         return f"The session's profile {profile_id!r} is not available any more (check NAVI_PROFILES_DIR)."
     # What the agent remembers about the user, picked for the new message.
     last_user = next((m.content or "" for m in reversed(history) if m.role == "user"), "")
     extras = memory_system_extras(user_id=user_id, query=last_user)
+    # The engine knows ids as text (its ports hand them back, see agents_app.stores).
     return RunInput(
-        agent=profile.agent_spec(), history=history, user_id=user_id, session_id=session_id, system_extras=extras
+        agent=profile.agent_spec(),
+        history=history,
+        user_id=str(user_id),
+        session_id=str(session_id),
+        system_extras=extras,
     )
 
 
 def build_context_input(session, history) -> RunInput | None:
     run_input = run_input_for(
-        profile_id=session.profile_id, user_id=str(session.user_id), session_id=str(session.id), history=tuple(history)
+        profile_id=session.profile_id, user_id=session.user_id, session_id=session.id, history=tuple(history)
     )
     return run_input if isinstance(run_input, RunInput) else None
 
 
 @database_sync_to_async
-def begin(run_id: str) -> tuple[run_progress.RunStart | None, RunInput | str | None]:
+def begin(run_id: UUID) -> tuple[run_progress.RunStart | None, RunInput | str | None]:
     """Claims the run and prepares the engine's input in one trip to the database thread (first-token latency)."""
     start = run_progress.run_begin(run_id=run_id)
     if start is None:
@@ -124,12 +131,13 @@ class _Claim:
             raise RunFenced
 
 
-async def execute_run(run_id: str, stop: StopSignal, *, layer) -> None:
+async def execute_run(run_id: UUID, stop: StopSignal, *, layer: BaseChannelLayer) -> None:
     start, run_input = await begin(run_id)
     if start is None:
         return
     claim = _Claim(start)
-    publisher = RunPublisher(layer=layer, session_id=start.session_id, run_id=run_id)
+    # The relay's log keys and messages, and the approval book's marks, hold the ids as text.
+    publisher = RunPublisher(layer=layer, session_id=str(start.session_id), run_id=str(run_id))
     answer = _Answer()
     heartbeat = asyncio.create_task(_heartbeats(claim, stop, answer), name=f"navi-run-heartbeat-{run_id}")
     terminal = ev.error("The run ended without an answer.")
@@ -142,7 +150,9 @@ async def execute_run(run_id: str, stop: StopSignal, *, layer) -> None:
             terminal = ev.error(run_input)
         else:
             approvals = run_approvals_open(
-                session_id=start.session_id, run_id=run_id, timeout_seconds=settings.NAVI_APPROVAL_TIMEOUT_SECONDS
+                session_id=str(start.session_id),
+                run_id=str(run_id),
+                timeout_seconds=settings.NAVI_APPROVAL_TIMEOUT_SECONDS,
             )
             services = RunServices(
                 llm=default_llm(), tools=tool_registry(), ports=tool_ports(), stop=stop, approvals=approvals
@@ -157,7 +167,7 @@ async def execute_run(run_id: str, stop: StopSignal, *, layer) -> None:
         logger.exception("run %s failed", run_id)
         terminal = ev.error(f"Internal error while generating the reply: {type(exc).__name__}: {exc}")
     finally:
-        run_approvals_close(run_id)
+        run_approvals_close(str(run_id))
         heartbeat.cancel()
         await _close(claim, publisher, terminal, trailing)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from uuid import UUID
 
 from channels.consumer import AsyncConsumer
 from channels.db import database_sync_to_async
@@ -28,15 +29,24 @@ from sessions_app.services.runs import run_fail_crashed
 logger = logging.getLogger(__name__)
 
 
+def _run_id(message: dict) -> UUID | None:
+    """The message's run id, parsed once here (messages carry it as text); None for one that names no run."""
+    try:
+        return UUID(str(message.get("run_id")))
+    except ValueError:
+        logger.warning("a %s message without a run id was dropped", message.get("type"))
+        return None
+
+
 class AgentRunnerConsumer(LayerOutageMixin, AsyncConsumer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.runs: dict[str, tuple[asyncio.Task, StopSignal]] = {}
+        self.runs: dict[UUID, tuple[asyncio.Task, StopSignal]] = {}
         self._cleanups: set[asyncio.Task] = set()  # referenced, so the loop cannot drop them half done
 
-    async def run_start(self, message):
-        run_id = message["run_id"]
-        if run_id in self.runs:
+    async def run_start(self, message: dict) -> None:
+        run_id = _run_id(message)
+        if run_id is None or run_id in self.runs:
             return
         stop = StopSignal()
         await self.channel_layer.group_add(run_control_group(run_id), self.channel_name)
@@ -49,15 +59,16 @@ class AgentRunnerConsumer(LayerOutageMixin, AsyncConsumer):
             await self.channel_layer.group_add(run_control_group(run_id), self.channel_name)
         return None
 
-    async def run_stop(self, message):
-        entry = self.runs.get(message["run_id"])
+    async def run_stop(self, message: dict) -> None:
+        entry = self.runs.get(_run_id(message))
         if entry is not None:
             entry[1].set()
 
-    async def run_approval(self, message):
+    async def run_approval(self, message: dict) -> None:
+        # The approvals of this process's runs are keyed by the id as the approval book holds it: text.
         approval_deliver(run_id=message["run_id"], call_id=message["call_id"], approved=message["approved"] is True)
 
-    async def _forget(self, run_id: str, task: asyncio.Task) -> None:
+    async def _forget(self, run_id: UUID, task: asyncio.Task) -> None:
         try:
             self.runs.pop(run_id, None)
             if not task.cancelled() and task.exception() is not None:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
 from agents_app.models import ProfileAvailability
 from agents_app.profiles import profile_catalog
 from navi_project.errors import ApplicationError
+
+if TYPE_CHECKING:
+    from accounts_app.models import User
 
 
 @dataclass(frozen=True)
@@ -26,7 +30,7 @@ class AvailabilityChange:
 
 
 @transaction.atomic
-def profile_availability_set(*, profile_id: str, is_admin_only: bool, by) -> AvailabilityChange:
+def profile_availability_set(*, profile_id: str, is_admin_only: bool, by: User | None) -> AvailabilityChange:
     """Store the override of the profile's `is_admin_only`, which wins over its file; 404 for a profile no file
     defines."""
     profile = profile_catalog().get(profile_id)

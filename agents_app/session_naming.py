@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from uuid import UUID
 
 from asgiref.sync import sync_to_async
 
@@ -18,6 +20,9 @@ from navi_project.errors import ApplicationError
 from sessions_app.models import Role
 from sessions_app.selectors import session_get_for_user, session_opening_messages
 from sessions_app.services.naming import session_name_set
+
+if TYPE_CHECKING:
+    from accounts_app.models import User
 
 NAME_MAX_CHARS = 60
 MESSAGES_SHOWN = 6  # the start of a conversation says what it is about
@@ -35,7 +40,7 @@ _LABEL = re.compile(r"^(title|name)\s*:\s*", re.I)
 class NamingRequest:
     """What to ask the model for an unnamed session with at least one user message."""
 
-    session_id: str
+    session_id: UUID
     model: str | None  # None: the profile is gone, so the fallback name is used
     options: dict
     transcript: str
@@ -53,7 +58,7 @@ def name_clean(text: str) -> str:
     return line.strip()
 
 
-def session_naming_prepare(*, user, session_id: str) -> str | NamingRequest | None:
+def session_naming_prepare(*, user: User, session_id: UUID) -> str | NamingRequest | None:
     """The session's name if it has one, None while it has no user message, else what to ask the model."""
     session = session_get_for_user(user=user, session_id=session_id)
     if session.name:
@@ -62,9 +67,9 @@ def session_naming_prepare(*, user, session_id: str) -> str | NamingRequest | No
     first_user = next((m for m in messages if m.role == Role.USER), None)
     if first_user is None:
         return None
-    profile = profile_get(session.profile_id)
+    profile = profile_get(profile_id=session.profile_id)
     return NamingRequest(
-        session_id=str(session.id),
+        session_id=session.id,
         model=profile.model if profile else None,
         options=dict(profile.options) if profile else {},
         transcript="\n".join(f"{m.role.capitalize()}: {(m.content or '').strip()[:MESSAGE_CHARS]}" for m in messages),
@@ -86,7 +91,7 @@ async def _ask_model(ask: NamingRequest) -> str:
         raise ApplicationError(f"The name could not be generated: {exc}", 502) from None
 
 
-async def session_name_generate(*, user, session_id: str) -> str | None:
+async def session_name_generate(*, user: User, session_id: UUID) -> str | None:
     """The session's name, asking the model for one if it has none yet; None while it has no user message."""
     ask = await sync_to_async(session_naming_prepare)(user=user, session_id=session_id)
     if not isinstance(ask, NamingRequest):

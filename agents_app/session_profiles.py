@@ -8,7 +8,7 @@ from sessions_app.profile_port import SessionProfile
 
 class AgentProfileCatalogue:
     def profile_for_user(self, *, profile_id: str, user) -> SessionProfile | None:
-        profile = profile_get(profile_id)
-        if profile is None or not user_may_use(profile, user):
+        profile = profile_get(profile_id=profile_id)
+        if profile is None or not user_may_use(profile=profile, user=user):
             return None
         return SessionProfile(id=profile.id, max_context_tokens=profile.max_context_tokens)

@@ -1,6 +1,11 @@
-"""The ORM behind the tools' storage ports."""
+"""The ORM behind the tools' storage ports.
+
+The engine speaks `str` ids (it knows no UUID of the ORM's); a port method turns one into a UUID before it calls a
+service or selector."""
 
 from __future__ import annotations
+
+from uuid import UUID
 
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
@@ -57,14 +62,14 @@ def _fact(fact: MemoryFact) -> MemoryEntry:
     )
 
 
-def memory_facts(user_id: str) -> list[MemoryEntry]:
+def memory_facts(*, user_id: UUID) -> list[MemoryEntry]:
     """The user's facts, newest first (capped: the ranking reads them all)."""
     return [_fact(f) for f in MemoryFact.objects.filter(user_id=user_id).order_by("-updated_at")[:MAX_FACTS_READ]]
 
 
-def memory_system_extras(*, user_id: str, query: str) -> tuple[str, ...]:
+def memory_system_extras(*, user_id: UUID, query: str) -> tuple[str, ...]:
     """The run's system text about the user: their facts most relevant to `query`, within the prompt budget."""
-    prompt = memory_prompt(memory_facts(user_id), query)
+    prompt = memory_prompt(memory_facts(user_id=user_id), query)
     return (prompt,) if prompt else ()
 
 
@@ -84,7 +89,7 @@ class DjangoMemoryStore:
 
     @database_sync_to_async
     def facts(self, user_id: str) -> list[MemoryEntry]:
-        return memory_facts(user_id)
+        return memory_facts(user_id=UUID(user_id))
 
     @database_sync_to_async
     def forget(self, user_id: str, *, key: str, category: str | None) -> int:
@@ -100,18 +105,18 @@ class DjangoProfileDirectory:
 
     @database_sync_to_async
     def lookup(self, user_id: str, profile_id: str) -> ProfileInfo | None:
-        profile = profile_get(profile_id)
+        profile = profile_get(profile_id=profile_id)
         # An admin-only profile is as unknown as a missing one to a user who may not use it (CONTRACT section 5).
-        if profile is None or not user_may_use(profile, User.objects.get(id=user_id)):
+        if profile is None or not user_may_use(profile=profile, user=User.objects.get(id=user_id)):
             return None
         return ProfileInfo(id=profile.id, name=profile.name, usable=True, agent=profile.agent_spec())
 
     @database_sync_to_async
     def available(self, user_id: str) -> list[str]:
-        return [p.id for p in profiles_for_user(User.objects.get(id=user_id))]
+        return [p.id for p in profiles_for_user(user=User.objects.get(id=user_id))]
 
     @database_sync_to_async
     def switch(self, session_id: str, profile_id: str) -> None:
-        profile = profile_get(profile_id)
+        profile = profile_get(profile_id=profile_id)
         max_context = profile.max_context_tokens if profile else None
-        session_switch_profile(session_id=session_id, profile_id=profile_id, max_context_tokens=max_context)
+        session_switch_profile(session_id=UUID(session_id), profile_id=profile_id, max_context_tokens=max_context)

@@ -1,4 +1,6 @@
-"""REST adapters over the session services. Each parses, calls one service or selector, and renders."""
+"""REST adapters over the session services. Each parses (the path's session id once, `session_id_parse`), calls
+one service or selector, and renders (sessions_app.presenters). Bodies are checked before the path's id, as the
+answers to a request wrong in both ways have always said."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from rest_framework.views import APIView
 
 from navi_project.serializer_fields import StrictBooleanField, StrictCharField
 from sessions_app import presenters, schemas, selectors
+from sessions_app.selectors import session_id_parse
 from sessions_app.services.approvals import approval_answer, parse_approved, parse_call_id
 from sessions_app.services.runs import run_request_stop
 from sessions_app.services.sessions import session_create, session_delete, session_set_pinned
@@ -37,15 +40,7 @@ class SessionListCreateApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         session = session_create(user=request.user, **data.validated_data)
-        return Response(
-            {
-                "session_id": str(session.id),
-                "profile_id": session.profile_id,
-                "name": session.name,
-                "created_at": presenters.iso(session.created_at),
-            },
-            status=status.HTTP_201_CREATED,
-        )
+        return Response(presenters.session_created(session), status=status.HTTP_201_CREATED)
 
 
 class SessionDetailApi(APIView):
@@ -54,8 +49,8 @@ class SessionDetailApi(APIView):
         summary="A session with its display history",
         responses=schemas.SessionDetailSerializer,
     )
-    def get(self, request, session_id):
-        session = selectors.session_get_for_user(user=request.user, session_id=session_id)
+    def get(self, request, session_id: str):
+        session = selectors.session_get_for_user(user=request.user, session_id=session_id_parse(session_id))
         messages = selectors.session_display_messages(session=session)
         return Response(presenters.session_detail(session, messages))
 
@@ -64,8 +59,8 @@ class SessionDetailApi(APIView):
         summary="Delete a session, its run stopped and its files gone",
         responses={204: None},
     )
-    def delete(self, request, session_id):
-        session_delete(user=request.user, session_id=session_id)
+    def delete(self, request, session_id: str):
+        session_delete(user=request.user, session_id=session_id_parse(session_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -79,11 +74,13 @@ class SessionPinApi(APIView):
         request=InputSerializer,
         responses=schemas.SessionPinnedSerializer,
     )
-    def patch(self, request, session_id):
+    def patch(self, request, session_id: str):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        session = session_set_pinned(user=request.user, session_id=session_id, **data.validated_data)
-        return Response({"session_id": str(session.id), "pinned": session.pinned})
+        session = session_set_pinned(
+            user=request.user, session_id=session_id_parse(session_id), pinned=data.validated_data["pinned"]
+        )
+        return Response(presenters.session_pinned(session))
 
 
 class SessionStopApi(APIView):
@@ -93,10 +90,9 @@ class SessionStopApi(APIView):
         request=None,
         responses=schemas.StopSerializer,
     )
-    def post(self, request, session_id):
-        if run_request_stop(user=request.user, session_id=session_id):
-            return Response({"ok": True})
-        return Response({"ok": False, "reason": "no active run"})
+    def post(self, request, session_id: str):
+        stopped = run_request_stop(user=request.user, session_id=session_id_parse(session_id))
+        return Response(presenters.stop_answer(stopped))
 
 
 class SessionApprovalApi(APIView):
@@ -106,8 +102,9 @@ class SessionApprovalApi(APIView):
         request=schemas.ApprovalSerializer,
         responses={200: schemas.ApprovalAnsweredSerializer},
     )
-    def post(self, request, session_id, call_id):
+    def post(self, request, session_id: str, call_id: str):
         body = request.data if isinstance(request.data, dict) else {}
         approved = parse_approved(body.get("approved"))
-        approval_answer(user=request.user, session_id=session_id, call_id=parse_call_id(call_id), approved=approved)
+        call = parse_call_id(call_id)
+        approval_answer(user=request.user, session_id=session_id_parse(session_id), call_id=call, approved=approved)
         return Response({"ok": True})

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from channels.layers import BaseChannelLayer
 
 from sessions_app.runlog import run_control_group
 
@@ -112,7 +115,7 @@ def approval_book() -> ApprovalBook:
     return _book
 
 
-async def approval_send(*, layer, run_id: str, call_id: str, approved: bool) -> None:
+async def approval_send(*, layer: BaseChannelLayer, run_id: str, call_id: str, approved: bool) -> None:
     """The answer, to the run's control group: its runner, on whichever worker it runs."""
     await layer.group_send(
         run_control_group(run_id), {"type": "run.approval", "run_id": run_id, "call_id": call_id, "approved": approved}

@@ -22,7 +22,12 @@ from sessions_app.inputs import parse_user_message
 from sessions_app.layer_outages import LayerOutageMixin
 from sessions_app.relay import RunRelayMixin
 from sessions_app.runlog import session_group
-from sessions_app.selectors import run_active_for_session, run_latest_for_session, session_get_for_user
+from sessions_app.selectors import (
+    run_active_for_session,
+    run_latest_for_session,
+    session_get_for_user,
+    session_id_parse,
+)
 from sessions_app.services.runs import message_submit, run_fail_if_stale
 
 logger = logging.getLogger(__name__)
@@ -77,10 +82,15 @@ class SessionConsumer(RunRelayMixin, LayerOutageMixin, AsyncWebsocketConsumer):
         await self.accept()  # accept first: close codes before accept never reach the client
         if user is None:
             return await self.close(code=CLOSE_UNAUTHENTICATED)
-        session = await _load_session(user, self.scope["url_route"]["kwargs"]["session_id"])
+        try:
+            session_key = session_id_parse(self.scope["url_route"]["kwargs"]["session_id"])
+        except ApplicationError:
+            return await self.close(code=CLOSE_NOT_FOUND)
+        session = await _load_session(user, session_key)
         if session is None:
             return await self.close(code=CLOSE_NOT_FOUND)
         self.user = user
+        self.session_key = session.id  # for the services; `session_id`, its text, for groups, logs and the log
         self.session_id = str(session.id)
         self.group = session_group(self.session_id)
         caller = self.scope.get("caller")
@@ -94,7 +104,7 @@ class SessionConsumer(RunRelayMixin, LayerOutageMixin, AsyncWebsocketConsumer):
                 return await self.close(code=CLOSE_UNAUTHENTICATED)
         # Join before reading the log: an event appended meanwhile then arrives live and is de-duplicated.
         await self.channel_layer.group_add(self.group, self.channel_name)
-        run_id, ended_run_id = await _runs_at_connect(self.session_id)
+        run_id, ended_run_id = await _runs_at_connect(self.session_key)
         if run_id is None:
             if ended_run_id:
                 self.ended_runs.append(ended_run_id)
@@ -139,13 +149,13 @@ class SessionConsumer(RunRelayMixin, LayerOutageMixin, AsyncWebsocketConsumer):
                 )
             data = json_loads(text_data, what="Messages")
             if isinstance(data, dict) and data.get("type") == "tool_approval":
-                problem = await approval_from_socket(self.user, self.session_id, data)
+                problem = await approval_from_socket(self.user, self.session_key, data)
                 return await self._send_error(problem) if problem else None
             if not isinstance(data, dict) or data.get("type") != "message":
                 kind = data.get("type") if isinstance(data, dict) else None
                 shown = repr(kind)[:100]
                 raise ApplicationError(f'Unknown message type {shown}: send {{"type": "message", ...}}')
-            run_id = await _submit(self.user, self.session_id, data, self.auth_session_id)
+            run_id = await _submit(self.user, self.session_key, data, self.auth_session_id)
         except SignInEnded:
             return await self.close(code=CLOSE_UNAUTHENTICATED)
         except ApplicationError as exc:

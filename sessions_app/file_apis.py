@@ -7,6 +7,8 @@ body, and the download streams a file response. Both are async: the download rea
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from asgiref.sync import sync_to_async
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopFutureHandlers
@@ -20,8 +22,8 @@ from drf_spectacular.utils import OpenApiResponse
 from accounts_app.auth import user_required
 from navi_project.errors import ApplicationError, error_body, error_response
 from navi_project.openapi import ErrorSerializer, plain_operation
-from sessions_app import files, schemas
-from sessions_app.selectors import session_get_for_user
+from sessions_app import files, presenters, schemas
+from sessions_app.selectors import session_get_for_user, session_id_parse
 from sessions_app.services.sessions import session_touch
 
 # Room for the multipart framing around the file when judging a request by its Content-Length.
@@ -83,11 +85,13 @@ def _declared_length(request) -> int | None:
         return None
 
 
-def _owned_session_id(request, session_id):
-    return session_get_for_user(user=user_required(request), session_id=session_id).id
+def _owned_session_id(request, session_id: str) -> UUID:
+    """The path's session id, once it is surely the caller's (401 unsigned, 404 malformed, missing or not theirs)."""
+    user = user_required(request)
+    return session_get_for_user(user=user, session_id=session_id_parse(session_id)).id
 
 
-def _receive_and_store(request, session_id) -> files.StoredFile:
+def _receive_and_store(request, session_id: UUID) -> files.StoredFile:
     """Parse the multipart body (the file goes to a temporary file as it is read) and store the file."""
     limit = files.max_upload_bytes()
     length = _declared_length(request)
@@ -115,14 +119,14 @@ def _receive_and_store(request, session_id) -> files.StoredFile:
         upload.close()
 
 
-async def _upload(request, session_id) -> dict:
+async def _upload(request, session_id: str) -> dict:
     # Thread-sensitive calls here run on this request's own thread: Django's ASGI handler gives each request a
     # ThreadSensitiveContext. Parsing and storing a 200 MB file (seconds, on S3) stays off the process-wide
     # thread the WebSocket consumers and the runner share, and out of the file threads' queue of short reads.
     owned = await sync_to_async(_owned_session_id)(request, session_id)
     stored = await sync_to_async(_receive_and_store)(request, owned)
     await sync_to_async(session_touch)(session_id=owned)  # a file just sent is part of current work: not idle
-    return stored.as_dict()
+    return presenters.stored_file(stored)
 
 
 @plain_operation(
@@ -137,7 +141,7 @@ async def _upload(request, session_id) -> dict:
     },
 )
 @csrf_exempt
-async def session_files_upload(request, session_id):
+async def session_files_upload(request, session_id: str):
     if request.method != "POST":
         return JsonResponse(error_body("Use POST with a multipart body"), status=405)
     try:
@@ -155,7 +159,7 @@ async def session_files_upload(request, session_id):
         403: OpenApiResponse(ErrorSerializer, description="The name escapes the session's folder"),
     },
 )
-async def session_file_download(request, session_id, filename):
+async def session_file_download(request, session_id: str, filename: str):
     if request.method not in ("GET", "HEAD"):
         return JsonResponse(error_body("Use GET"), status=405)
     try:

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
+from uuid import UUID
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -59,12 +60,13 @@ def max_upload_bytes() -> int:
     return int(settings.NAVI_MAX_UPLOAD_MB) * 1024 * 1024
 
 
-def session_folder(session_id) -> str:
+# The folder helpers render an id into a storage key: a UUID from the services, a str from the engine's tools.
+def session_folder(session_id: UUID | str) -> str:
     """The session's folder, relative to the storage root and as the agent and clients name it."""
     return f"{PUBLIC_ROOT}/{session_id}"
 
 
-def storage_name(session_id, name: str) -> str:
+def storage_name(session_id: UUID | str, name: str) -> str:
     return f"{session_id}/{name}"
 
 
@@ -105,11 +107,8 @@ class StoredFile:
     path: str
     content_type: str
 
-    def as_dict(self) -> dict:
-        return {"name": self.name, "size": self.size, "path": self.path, "content_type": self.content_type}
 
-
-def session_file_save(*, session_id, name: str, content, content_type: str | None = None) -> StoredFile:
+def session_file_save(*, session_id: UUID, name: str, content: Any, content_type: str | None = None) -> StoredFile:
     """Store `content` (a Django File, read in chunks by the storage) under a safe, free name."""
     clean = safe_name(name)
     check_extension(clean)
@@ -159,7 +158,7 @@ class OpenedFile:
     size: int
 
 
-def session_file_open(*, session_id, filename: str) -> OpenedFile:
+def session_file_open(*, session_id: UUID, filename: str) -> OpenedFile:
     """A stored file opened for streaming, or 404. Blocking: call it through in_file_thread."""
     name = download_name(filename)
     storage = session_storage()
@@ -201,9 +200,9 @@ def _local_path(storage, key: str):
         return None
 
 
-def session_file_keys(storage, session_id) -> list[str]:
-    """Every stored key of the session, subfolders included."""
-    keys, pending = [], [str(session_id)]
+def session_file_keys(storage: Any, folder: str) -> list[str]:
+    """Every stored key under the session's folder (its id as a str), subfolders included."""
+    keys, pending = [], [folder]
     while pending:
         folder = pending.pop()
         try:
@@ -221,10 +220,15 @@ class Removed:
     bytes: int
 
 
-def session_files_delete(*, session_id, dry_run: bool = False) -> Removed:
+def session_files_delete(*, session_id: UUID, dry_run: bool = False) -> Removed:
     """Remove every file of the session (and, on local disk, its folder)."""
+    return session_folder_delete(folder=str(session_id), dry_run=dry_run)
+
+
+def session_folder_delete(*, folder: str, dry_run: bool = False) -> Removed:
+    """Remove a session folder by its name in storage, which may name no session at all (left by a bug)."""
     storage = session_storage()
-    keys = session_file_keys(storage, session_id)
+    keys = session_file_keys(storage, folder)
     size = 0
     for key in keys:
         try:
@@ -233,11 +237,11 @@ def session_files_delete(*, session_id, dry_run: bool = False) -> Removed:
             pass
         if not dry_run:
             storage.delete(key)
-    folder = _local_path(storage, str(session_id))
-    if not dry_run and folder is not None and folder.is_dir():
-        shutil.rmtree(folder, ignore_errors=True)
+    local = _local_path(storage, folder)
+    if not dry_run and local is not None and local.is_dir():
+        shutil.rmtree(local, ignore_errors=True)
     if not dry_run and hasattr(storage, "abort_unfinished_uploads"):
-        storage.abort_unfinished_uploads(str(session_id))  # the parts of uploads cut off midway
+        storage.abort_unfinished_uploads(folder)  # the parts of uploads cut off midway
     return Removed(files=len(keys), bytes=size)
 
 
@@ -249,7 +253,7 @@ def session_ids_with_files() -> list[str]:
     return sorted(dirs)
 
 
-def attached_file_path(entry, *, session_id, index: int) -> str:
+def attached_file_path(*, entry: object, session_id: UUID, index: int) -> str:
     if not isinstance(entry, dict) or not isinstance(entry.get("path") or entry.get("name"), str):
         raise ApplicationError(f"files[{index}] must be an object with the `path` the upload returned")
     raw = unquote(entry.get("path") or entry.get("name"))

@@ -104,7 +104,7 @@ def parse_files(value, session_id) -> list[str]:
         _check_file_entry(entry, i)
     from sessions_app.files import attached_file_path  # the files module owns the session folder's rules
 
-    return [attached_file_path(entry, session_id=session_id, index=i) for i, entry in enumerate(value)]
+    return [attached_file_path(entry=entry, session_id=session_id, index=i) for i, entry in enumerate(value)]
 
 
 def parse_user_message(data, *, session_id) -> UserMessage:

@@ -1,13 +1,20 @@
-"""Sessions and messages as the API shows them."""
+"""Sessions and messages as the API shows them: one function per answer's shape, ids rendered as text here."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 
-from sessions_app.models import MESSAGE_FLAGS, MESSAGE_STATS, Message, Session
+from sessions_app.models import MESSAGE_FLAGS, MESSAGE_STATS, Message, PlanningLog, RunStatus, Session
+
+if TYPE_CHECKING:
+    from sessions_app.files import StoredFile
 
 
-def iso(value) -> str | None:
+def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
@@ -52,7 +59,52 @@ def session_summary(session: Session) -> dict:
     }
 
 
-def session_detail(session: Session, messages) -> dict:
+def session_created(session: Session) -> dict:
+    return {
+        "session_id": str(session.id),
+        "profile_id": session.profile_id,
+        "name": session.name,
+        "created_at": iso(session.created_at),
+    }
+
+
+def session_pinned(session: Session) -> dict:
+    return {"session_id": str(session.id), "pinned": session.pinned}
+
+
+def stop_answer(stopped: bool) -> dict:
+    return {"ok": True} if stopped else {"ok": False, "reason": "no active run"}
+
+
+def planning_log(log: PlanningLog) -> dict:
+    """The last phase reached and its output, then every phase in order."""
+    return {
+        "run_id": str(log.run_id) if log.run_id else None,
+        "created_at": iso(log.created_at),
+        "needs_plan": log.needs_plan,
+        "phase": log.phases[-1]["phase"] if log.phases else None,
+        "output": log.phases[-1]["output"] if log.phases else None,
+        "phases": log.phases,
+    }
+
+
+def session_planning(session: Session, logs: Iterable[PlanningLog]) -> dict:
+    return {"session_id": str(session.id), "logs": [planning_log(log) for log in logs]}
+
+
+def stored_file(stored: StoredFile) -> dict:
+    return {"name": stored.name, "size": stored.size, "path": stored.path, "content_type": stored.content_type}
+
+
+def run_reply(*, status: str, content: str) -> dict:
+    """POST /sessions/{id}/messages' answer for a run that completed or was stopped."""
+    body: dict = {"role": "assistant", "content": content}
+    if status == RunStatus.STOPPED:
+        body["stopped"] = True
+    return body
+
+
+def session_detail(session: Session, messages: Iterable[Message]) -> dict:
     return {
         "session_id": str(session.id),
         "profile_id": session.profile_id,

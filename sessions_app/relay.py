@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import deque
+from uuid import UUID
 
 from channels.db import database_sync_to_async
 
@@ -39,7 +40,7 @@ class RunRelayMixin:
             logger.exception("run check of run %s failed", run_id)
 
     async def _repair(self, run_id: str) -> None:
-        terminal = await database_sync_to_async(run_check)(run_id=run_id)
+        terminal = await database_sync_to_async(run_check)(run_id=UUID(run_id))
         entries = await run_log().read(run_id)
         if terminal is not None and not _has_terminal(entries):
             # Appended once however many front ends repair at once (the log refuses a second final entry).

@@ -11,9 +11,13 @@ import threading
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+from uuid import UUID
 
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from channels.layers import BaseChannelLayer
 
 LOG_TTL_SECONDS = 24 * 3600
 
@@ -31,11 +35,12 @@ class RunLog(Protocol):
     async def reseed(self, run_id: str, entries: list[tuple[str, bool]]) -> int: ...
 
 
-def session_group(session_id) -> str:
+# Ids are rendered here: group names and log keys are text. Either form of an id renders the same.
+def session_group(session_id: UUID | str) -> str:
     return f"session.{session_id}"
 
 
-def run_control_group(run_id) -> str:
+def run_control_group(run_id: UUID | str) -> str:
     return f"run.{run_id}"
 
 
@@ -140,7 +145,9 @@ def run_log() -> RunLog:
     return _log
 
 
-async def publish(*, layer, session_id, run_id, text: str, final: bool) -> int | None:
+async def publish(
+    *, layer: BaseChannelLayer, session_id: UUID | str, run_id: UUID | str, text: str, final: bool
+) -> int | None:
     """Append an event to its run's log, then wake the session's sockets. Returns its sequence number, or None
     when the run's log has ended already (its terminal event was appended before, by whoever came first)."""
     seq = await run_log().append(str(run_id), text, final)
@@ -149,7 +156,9 @@ async def publish(*, layer, session_id, run_id, text: str, final: bool) -> int |
     return seq
 
 
-async def announce(*, layer, session_id, run_id, seq: int, text: str, final: bool) -> None:
+async def announce(
+    *, layer: BaseChannelLayer, session_id: UUID | str, run_id: UUID | str, seq: int, text: str, final: bool
+) -> None:
     """Wake the session's sockets for a logged event."""
     await layer.group_send(
         session_group(session_id),

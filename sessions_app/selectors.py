@@ -2,33 +2,41 @@
 
 from __future__ import annotations
 
-import uuid
+from typing import TYPE_CHECKING
+from uuid import UUID
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from navi_project import events
 from navi_project.errors import ApplicationError
+from navi_project.ids import id_parse
 from sessions_app.models import ACTIVE_RUN_STATUSES, Message, Role, Run, RunStatus, Session
 
+if TYPE_CHECKING:
+    from accounts_app.models import User
 
-def _uuid(value) -> uuid.UUID | None:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        return None
+SESSION_NOT_FOUND = "Session not found"
 
 
-def session_get_for_user(*, user, session_id, for_update: bool = False) -> Session:
-    """The user's session, or 404 (another user's session is as unknown as a missing one)."""
-    sid = _uuid(session_id)
+def session_id_parse(value: object) -> UUID:
+    """A session id from a path or a message; a malformed one is 404, as a missing session is."""
+    return id_parse(value, not_found=SESSION_NOT_FOUND)
+
+
+def session_get_for_user(*, user: User | None, session_id: UUID, for_update: bool = False) -> Session:
+    """The user's session, or 404 (another user's session is as unknown as a missing one).
+
+    Callers parse the id at their entry point (`session_id_parse`); it is checked again here, so an id that
+    slipped through unparsed is still a 404, never a 500."""
+    sid = session_id_parse(session_id)
     sessions = Session.objects.select_for_update() if for_update else Session.objects
-    session = sessions.filter(id=sid, user=user).first() if sid and user is not None else None
+    session = sessions.filter(id=sid, user=user).first() if user is not None else None
     if session is None:
-        raise ApplicationError("Session not found", 404)
+        raise ApplicationError(SESSION_NOT_FOUND, 404)
     return session
 
 
-def session_list_for_user(*, user) -> QuerySet[Session]:
+def session_list_for_user(*, user: User) -> QuerySet[Session]:
     last_text = (
         Message.objects.filter(session=OuterRef("pk"), in_display=True)
         .exclude(Q(content__isnull=True) | Q(content="") | Q(is_compression=True))  # the marker is no preview
@@ -50,7 +58,7 @@ def session_context_messages(*, session: Session) -> QuerySet[Message]:
     return session.messages.filter(in_context=True).order_by("id")
 
 
-def run_active_for_session(*, session_id) -> Run | None:
+def run_active_for_session(*, session_id: UUID) -> Run | None:
     return Run.objects.filter(session_id=session_id, status__in=ACTIVE_RUN_STATUSES).first()
 
 
@@ -64,11 +72,11 @@ def session_opening_messages(*, session: Session, limit: int) -> list[Message]:
     return list(shown)
 
 
-def run_latest_for_session(*, session_id) -> Run | None:
+def run_latest_for_session(*, session_id: UUID) -> Run | None:
     return Run.objects.filter(session_id=session_id).order_by("-created_at").first()
 
 
-def run_terminal_event(*, run_id) -> dict | None:
+def run_terminal_event(*, run_id: UUID) -> dict | None:
     """The terminal event of an ended run, from what is stored (for a run whose own was lost on the way)."""
     run = Run.objects.select_related("session").filter(id=run_id).first()
     if run is None or run.status in ACTIVE_RUN_STATUSES:

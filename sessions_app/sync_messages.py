@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from uuid import UUID
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
@@ -21,37 +22,24 @@ from accounts_app.auth import user_required
 from navi_project.errors import ApplicationError, error_body, error_response
 from navi_project.json_body import json_body
 from navi_project.openapi import ErrorSerializer, plain_operation
-from sessions_app import schemas
+from sessions_app import presenters, schemas
 from sessions_app.inputs import parse_user_message
-from sessions_app.models import Message, Role, Run, RunStatus
+from sessions_app.models import Run, RunStatus
 from sessions_app.runlog import run_log, session_group
-from sessions_app.selectors import session_get_for_user
-from sessions_app.services.runs import message_submit, run_fail_if_stale
+from sessions_app.selectors import session_get_for_user, session_id_parse
+from sessions_app.services.runs import RunOutcome, message_submit, run_outcome
 
 # How often the wait reads the run's row anyway, in case its final event never reaches this process (a group
 # message dropped by a full channel, a runner that died without one: the row then fails it as stale).
 RECHECK_SECONDS = 3.0
 
 
-def _submit(request, session_id) -> Run:
+def _submit(request, session_id: str) -> Run:
     user = user_required(request)
     # Ownership first: checking attached files of another user's session would tell which names it holds.
-    session = session_get_for_user(user=user, session_id=session_id)
+    session = session_get_for_user(user=user, session_id=session_id_parse(session_id))
     data = json_body(request, max_bytes=settings.NAVI_MAX_MESSAGE_BYTES)
     return message_submit(user=user, session_id=session.id, message=parse_user_message(data, session_id=session.id))
-
-
-def _outcome(run_id) -> dict | None:
-    run = Run.objects.filter(id=run_id).first()
-    if run is None:  # its session was deleted while the request waited
-        raise ApplicationError("Session not found", 404)
-    if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
-        if not run_fail_if_stale(run=run):
-            return None
-        run.refresh_from_db()
-    answers = Message.objects.filter(run_id=run_id, role=Role.ASSISTANT, is_plan=False).order_by("-id")
-    answer = next((m for m in answers if not m.tool_calls), None)
-    return {"status": run.status, "error": run.error, "content": (answer.content or "") if answer else ""}
 
 
 @plain_operation(
@@ -68,7 +56,7 @@ def _outcome(run_id) -> dict | None:
     },
 )
 @csrf_exempt
-async def session_messages(request, session_id):
+async def session_messages(request, session_id: str):
     if request.method != "POST":
         return JsonResponse(error_body("Use POST"), status=405)
     try:
@@ -83,20 +71,17 @@ async def session_messages(request, session_id):
         return JsonResponse(
             error_body("The reply is still being generated; it will appear in the session."), status=504
         )
-    if outcome["status"] == RunStatus.FAILED:
-        return JsonResponse(error_body(outcome["error"] or "The agent failed"), status=500)
-    body = {"role": "assistant", "content": outcome["content"]}
-    if outcome["status"] == RunStatus.STOPPED:
-        body["stopped"] = True
-    return JsonResponse(body)
+    if outcome.status == RunStatus.FAILED:
+        return JsonResponse(error_body(outcome.error or "The agent failed"), status=500)
+    return JsonResponse(presenters.run_reply(status=outcome.status, content=outcome.content))
 
 
-async def _ended_in_log(run_id) -> bool:
+async def _ended_in_log(run_id: UUID) -> bool:
     entries = await run_log().read(str(run_id))
     return bool(entries) and entries[-1].final
 
 
-async def _wait_for_outcome(*, session_id, run_id) -> dict | None:
+async def _wait_for_outcome(*, session_id: UUID, run_id: UUID) -> RunOutcome | None:
     """The run's outcome once it ends, or None past NAVI_SYNC_RUN_TIMEOUT."""
     layer = get_channel_layer()
     channel = await layer.new_channel()
@@ -108,7 +93,7 @@ async def _wait_for_outcome(*, session_id, run_id) -> dict | None:
         ended = await _ended_in_log(run_id)
         while True:
             if ended:
-                outcome = await sync_to_async(_outcome)(run_id)
+                outcome = await sync_to_async(run_outcome)(run_id=run_id)
                 if outcome is not None:
                     return outcome
             remaining = deadline - time.monotonic()

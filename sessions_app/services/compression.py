@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -11,7 +13,9 @@ _COPIED = ("run_id", *MESSAGE_BODY)  # what a kept message carries into its cont
 
 
 @transaction.atomic
-def session_compress_context(*, session_id, run_id, keep_recent: int, summary: dict, marker: dict) -> tuple[int, int]:
+def session_compress_context(
+    *, session_id: UUID, run_id: UUID, keep_recent: int, summary: dict, marker: dict
+) -> tuple[int, int]:
     """Replace the session's context by `summary` followed by its last `keep_recent` messages; returns (before, after).
 
     Precondition: the run is active, so nothing else writes to this session's context meanwhile.

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sessions_app.files import Removed, session_files_delete, session_ids_with_files
+from sessions_app.files import Removed, session_folder_delete, session_ids_with_files
 from sessions_app.models import Session
 
 
@@ -36,5 +36,5 @@ def session_files_cleanup(*, now: datetime, retention_hours: float, dry_run: boo
         if sid is not None and sid in last_active and last_active[sid] >= cutoff:
             continue
         reason = "idle" if sid in last_active else "no session"
-        cleaned.append(CleanedFolder(folder, reason, session_files_delete(session_id=folder, dry_run=dry_run)))
+        cleaned.append(CleanedFolder(folder, reason, session_folder_delete(folder=folder, dry_run=dry_run)))
     return cleaned

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.db.models import QuerySet
 
 from sessions_app.models import PlanningLog, Session
 
 
-def planning_log_add(*, session_id, run_id, needs_plan: bool, phases: list[tuple[str, str]]) -> PlanningLog:
+def planning_log_add(*, session_id: UUID, run_id: UUID, needs_plan: bool, phases: list[tuple[str, str]]) -> PlanningLog:
     return PlanningLog.objects.create(
         session_id=session_id,
         run_id=run_id,

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from sessions_app.models import Message, Run, RunStatus, Session
@@ -28,18 +31,18 @@ class RunFenced(Exception):
 
 @dataclass(frozen=True)
 class RunStart:
-    run_id: str
-    session_id: str
-    user_id: str
+    run_id: UUID
+    session_id: UUID
+    user_id: UUID
     profile_id: str
     max_context_tokens: int | None
     context: list[Message]  # the model's context, ending with the run's user message
     stop_requested: bool
-    owner_token: str
+    owner_token: UUID
 
 
 @transaction.atomic
-def run_begin(*, run_id) -> RunStart | None:
+def run_begin(*, run_id: UUID) -> RunStart | None:
     """Claim a queued run. None when it is gone or not queued any more (another runner, or already failed)."""
     now = timezone.now()
     token = uuid.uuid4()
@@ -51,29 +54,29 @@ def run_begin(*, run_id) -> RunStart | None:
     run = Run.objects.select_related("session").get(id=run_id)
     session = run.session
     return RunStart(
-        run_id=str(run.id),
-        session_id=str(session.id),
-        user_id=str(session.user_id),
+        run_id=run.id,
+        session_id=session.id,
+        user_id=session.user_id,
         profile_id=session.profile_id,
         max_context_tokens=session.max_context_tokens,
         context=list(session_context_messages(session=session)),
         stop_requested=run.stop_requested,
-        owner_token=str(token),
+        owner_token=token,
     )
 
 
-def _held(*, run_id, owner_token):
+def _held(*, run_id: UUID, owner_token: UUID) -> QuerySet[Run]:
     return Run.objects.filter(id=run_id, owner_token=owner_token, status=RunStatus.RUNNING)
 
 
-def _hold(*, session_id, run_id, owner_token) -> None:
+def _hold(*, session_id: UUID, run_id: UUID, owner_token: UUID) -> None:
     """Inside a transaction: lock the session, then check the run is still this runner's."""
     list(Session.objects.select_for_update(no_key=True).filter(id=session_id).values_list("id"))
     if not _held(run_id=run_id, owner_token=owner_token).exists():
         raise RunFenced
 
 
-def run_heartbeat(*, run_id, owner_token, partial_content: str) -> bool:
+def run_heartbeat(*, run_id: UUID, owner_token: UUID, partial_content: str) -> bool:
     """Record that the runner is alive (and the answer so far); returns whether a stop was requested."""
     if not _held(run_id=run_id, owner_token=owner_token).update(
         heartbeat_at=timezone.now(), partial_content=partial_content
@@ -82,7 +85,7 @@ def run_heartbeat(*, run_id, owner_token, partial_content: str) -> bool:
     return Run.objects.filter(id=run_id, stop_requested=True).exists()
 
 
-def run_finish(*, run_id, owner_token, status: str, error: str = "") -> None:
+def run_finish(*, run_id: UUID, owner_token: UUID, status: str, error: str = "") -> None:
     """Close the run. RunFenced when it was not this runner's any more (failed as stale meanwhile, or deleted)."""
     if not _held(run_id=run_id, owner_token=owner_token).update(
         status=status, error=error, finished_at=timezone.now(), partial_content="", owner_token=None
@@ -91,7 +94,7 @@ def run_finish(*, run_id, owner_token, status: str, error: str = "") -> None:
 
 
 @transaction.atomic
-def message_append(*, session_id, run_id, owner_token, **fields) -> Message:
+def message_append(*, session_id: UUID, run_id: UUID, owner_token: UUID, **fields: Any) -> Message:
     _hold(session_id=session_id, run_id=run_id, owner_token=owner_token)
     message = Message.objects.create(session_id=session_id, run_id=run_id, **fields)
     Session.objects.filter(id=session_id).update(last_active=timezone.now())
@@ -99,7 +102,9 @@ def message_append(*, session_id, run_id, owner_token, **fields) -> Message:
 
 
 @transaction.atomic
-def session_set_context_usage(*, session_id, run_id, owner_token, context_tokens: int, max_context_tokens: int) -> None:
+def session_set_context_usage(
+    *, session_id: UUID, run_id: UUID, owner_token: UUID, context_tokens: int, max_context_tokens: int
+) -> None:
     _hold(session_id=session_id, run_id=run_id, owner_token=owner_token)
     Session.objects.filter(id=session_id).update(
         context_token_count=context_tokens, max_context_tokens=max_context_tokens
@@ -107,7 +112,9 @@ def session_set_context_usage(*, session_id, run_id, owner_token, context_tokens
 
 
 @transaction.atomic
-def run_compress_context(*, session_id, run_id, owner_token, keep_recent: int, summary: dict, marker: dict) -> None:
+def run_compress_context(
+    *, session_id: UUID, run_id: UUID, owner_token: UUID, keep_recent: int, summary: dict, marker: dict
+) -> None:
     _hold(session_id=session_id, run_id=run_id, owner_token=owner_token)
     session_compress_context(
         session_id=session_id, run_id=run_id, keep_recent=keep_recent, summary=summary, marker=marker
@@ -115,6 +122,8 @@ def run_compress_context(*, session_id, run_id, owner_token, keep_recent: int, s
 
 
 @transaction.atomic
-def run_add_planning_log(*, session_id, run_id, owner_token, needs_plan: bool, phases: list) -> None:
+def run_add_planning_log(
+    *, session_id: UUID, run_id: UUID, owner_token: UUID, needs_plan: bool, phases: list[tuple[str, str]]
+) -> None:
     _hold(session_id=session_id, run_id=run_id, owner_token=owner_token)
     planning_log_add(session_id=session_id, run_id=run_id, needs_plan=needs_plan, phases=phases)

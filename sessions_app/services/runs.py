@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
+from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -13,10 +15,22 @@ from navi_project import events
 from navi_project.errors import ApplicationError
 from sessions_app.models import ACTIVE_RUN_STATUSES, Message, Role, Run, RunStatus, Session
 from sessions_app.selectors import run_active_for_session, run_terminal_event, session_get_for_user
-from sessions_app.services.dispatch import enqueue_run, publish_final_after_commit, signal_stop
+from sessions_app.services.dispatch import publish_final_after_commit, run_enqueue, run_signal_stop
+
+if TYPE_CHECKING:
+    from accounts_app.models import User
 
 RUN_IN_PROGRESS = "A reply is still being generated in this session; wait for it or stop it first."
 SESSION_DELETED = "The session was deleted."
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How an ended run came out, for the caller that waited on it."""
+
+    status: str
+    error: str
+    content: str  # the final answer (empty when there is none)
 
 
 @dataclass(frozen=True)
@@ -27,7 +41,7 @@ class UserMessage:
     images: tuple[str, ...] = ()
 
 
-def message_submit(*, user, session_id, message: UserMessage) -> Run:
+def message_submit(*, user: User, session_id: UUID, message: UserMessage) -> Run:
     """Store the user message and start a run for it; 409 while another run is active."""
     try:
         return _message_submit(user=user, session_id=session_id, message=message)
@@ -36,7 +50,7 @@ def message_submit(*, user, session_id, message: UserMessage) -> Run:
 
 
 @transaction.atomic
-def _message_submit(*, user, session_id, message: UserMessage) -> Run:
+def _message_submit(*, user: User, session_id: UUID, message: UserMessage) -> Run:
     # Locking the session row serializes submits to it; every query here is on the first-token path.
     session = session_get_for_user(user=user, session_id=session_id, for_update=True)
     active = run_active_for_session(session_id=session.id)
@@ -48,24 +62,24 @@ def _message_submit(*, user, session_id, message: UserMessage) -> Run:
     )
     session.last_active = timezone.now()
     session.save(update_fields=["last_active", "updated_at"])
-    enqueue_run(run.id)
+    run_enqueue(run_id=run.id)
     return run
 
 
-def run_request_stop(*, user, session_id) -> bool:
+def run_request_stop(*, user: User, session_id: UUID) -> bool:
     """Ask the session's active run to stop, wherever it runs. False when there is none."""
     session = session_get_for_user(user=user, session_id=session_id)
     return run_request_stop_for_session(session_id=session.id)
 
 
-def run_request_stop_for_session(*, session_id) -> bool:
+def run_request_stop_for_session(*, session_id: UUID) -> bool:
     """As run_request_stop, for a session the caller already may touch (its owner checked, or an operator)."""
     with transaction.atomic():
         run = run_active_for_session(session_id=session_id)
         if run is None:
             return False
         Run.objects.filter(id=run.id).update(stop_requested=True)
-        signal_stop(run.id)
+        run_signal_stop(run_id=run.id)
     return True
 
 
@@ -109,14 +123,14 @@ def run_fail_orphans() -> int:
     return count
 
 
-def run_fail_crashed(*, run_id) -> bool:
+def run_fail_crashed(*, run_id: UUID) -> bool:
     """A runner's task died of a bug: fail its run now rather than when it goes stale."""
     run = Run.objects.filter(id=run_id, status__in=ACTIVE_RUN_STATUSES).first()
     reason = "The reply was interrupted by an internal error. You can send your message again."
     return run is not None and run_fail(run=run, reason=reason)
 
 
-def run_end_for_deleted_session(*, session_id) -> None:
+def run_end_for_deleted_session(*, session_id: UUID) -> None:
     """Within the delete's transaction: stop the session's active run and tell its sockets, once it commits.
 
     The run's row goes with the session, so its runner's next write finds it gone and the runner ends quietly."""
@@ -124,11 +138,11 @@ def run_end_for_deleted_session(*, session_id) -> None:
     if run is None:
         return
     Run.objects.filter(id=run.id).update(stop_requested=True, owner_token=None)
-    signal_stop(run.id)
+    run_signal_stop(run_id=run.id)
     publish_final_after_commit(session_id=session_id, run_id=run.id, event=events.error(SESSION_DELETED))
 
 
-def run_check(*, run_id) -> dict | None:
+def run_check(*, run_id: UUID) -> dict | None:
     """For a socket following a run that has gone quiet: fail it if its runner is gone; once it has ended, the
     terminal event its stored state calls for (None while it is still going)."""
     run = Run.objects.filter(id=run_id).first()
@@ -137,3 +151,18 @@ def run_check(*, run_id) -> dict | None:
     if run.status in ACTIVE_RUN_STATUSES and not run_fail_if_stale(run=run):
         return None
     return run_terminal_event(run_id=run.id)
+
+
+def run_outcome(*, run_id: UUID) -> RunOutcome | None:
+    """The run's outcome once it has ended (a run whose runner is gone is failed first); None while it goes on.
+    404 when the run went with its session."""
+    run = Run.objects.filter(id=run_id).first()
+    if run is None:
+        raise ApplicationError("Session not found", 404)
+    if run.status in ACTIVE_RUN_STATUSES:
+        if not run_fail_if_stale(run=run):
+            return None
+        run.refresh_from_db()
+    answers = Message.objects.filter(run_id=run_id, role=Role.ASSISTANT, is_plan=False).order_by("-id")
+    answer = next((m for m in answers if not m.tool_calls), None)
+    return RunOutcome(status=run.status, error=run.error, content=(answer.content or "") if answer else "")

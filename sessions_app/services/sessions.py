@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+from uuid import UUID
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -9,8 +12,11 @@ from sessions_app.models import Session
 from sessions_app.profile_port import profile_catalogue
 from sessions_app.selectors import session_get_for_user
 
+if TYPE_CHECKING:
+    from accounts_app.models import User
 
-def session_create(*, user, profile_id: str) -> Session:
+
+def session_create(*, user: User, profile_id: str) -> Session:
     profile = profile_catalogue().profile_for_user(profile_id=profile_id, user=user)
     if profile is None:
         raise ApplicationError(f"Profile {profile_id!r} not found", 404)
@@ -19,7 +25,7 @@ def session_create(*, user, profile_id: str) -> Session:
     )
 
 
-def session_set_pinned(*, user, session_id, pinned: bool) -> Session:
+def session_set_pinned(*, user: User, session_id: UUID, pinned: bool) -> Session:
     session = session_get_for_user(user=user, session_id=session_id)
     session.pinned = pinned
     session.save(update_fields=["pinned", "updated_at"])
@@ -27,7 +33,7 @@ def session_set_pinned(*, user, session_id, pinned: bool) -> Session:
 
 
 @transaction.atomic
-def session_delete(*, user, session_id) -> None:
+def session_delete(*, user: User, session_id: UUID) -> None:
     _delete(session_get_for_user(user=user, session_id=session_id))
 
 
@@ -50,11 +56,11 @@ def _delete(session: Session) -> None:
     transaction.on_commit(lambda: session_files_delete(session_id=session_id), robust=True)
 
 
-def session_touch(*, session_id) -> None:
+def session_touch(*, session_id: UUID) -> None:
     Session.objects.filter(id=session_id).update(last_active=timezone.now())
 
 
-def session_switch_profile(*, session_id, profile_id: str, max_context_tokens: int | None) -> None:
+def session_switch_profile(*, session_id: UUID, profile_id: str, max_context_tokens: int | None) -> None:
     """The session's next run uses `profile_id`. Precondition: the caller checked the user may use it."""
     Session.objects.filter(id=session_id).update(
         profile_id=profile_id, max_context_tokens=max_context_tokens, updated_at=timezone.now()

@@ -43,7 +43,7 @@ def test_a_deactivated_admin_does_not_count_as_the_one_left():
 def test_a_role_change_keeps_staff_and_superuser_in_step_and_is_audited_with_old_and_new():
     admin, user = _user("boss", "admin"), _user("worker")
     assert not user.is_staff
-    change = user_role_change(actor=admin, user_id=str(user.id), role="admin")
+    change = user_role_change(actor=admin, user_id=user.id, role="admin")
     assert change.changed and change.old_role == "user"
     user.refresh_from_db()
     assert (user.role, user.is_staff, user.is_superuser) == ("admin", True, True)
@@ -66,13 +66,13 @@ def test_a_console_only_superuser_keeps_its_console_when_its_role_is_set_to_what
 
 def test_the_audited_availability_override_and_its_reset():
     manager = _user("manager")
-    assert profile_get("server_admin").is_admin_only is True
+    assert profile_get(profile_id="server_admin").is_admin_only is True
     profile_availability_change(actor=manager, profile_id="server_admin", is_admin_only=False)
-    assert profile_get("server_admin").is_admin_only is False
+    assert profile_get(profile_id="server_admin").is_admin_only is False
     assert ProfileAvailability.objects.get().updated_by == manager
     profile_availability_change(actor=manager, profile_id="server_admin", is_admin_only=False)  # no change
     profile_availability_reset(actor=manager, profile_id="server_admin")
-    assert profile_get("server_admin").is_admin_only is True and not ProfileAvailability.objects.exists()
+    assert profile_get(profile_id="server_admin").is_admin_only is True and not ProfileAvailability.objects.exists()
     entries = list(AuditEntry.objects.order_by("created_at").values_list("action", "old_value", "new_value"))
     assert entries == [
         (

@@ -7,6 +7,7 @@ user; an admin-only profile is unknown to a user without `navi.profiles.manage`.
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from channels.db import database_sync_to_async
@@ -112,7 +113,7 @@ async def say(people, who: str, session_id: str, content: str) -> dict:
 
 @database_sync_to_async
 def memory_offered_to(user) -> str:
-    built = run_input_for(profile_id="secretary", user_id=str(user.id), session_id="s", history=())
+    built = run_input_for(profile_id="secretary", user_id=user.id, session_id=uuid.uuid4(), history=())
     return "".join(built.system_extras)
 
 

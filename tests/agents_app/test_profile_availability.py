@@ -24,31 +24,31 @@ def manager():
 
 
 def test_an_override_written_elsewhere_holds_at_the_next_check(user, manager):
-    assert "server_admin" not in {p.id for p in profiles_for_user(user)}
+    assert "server_admin" not in {p.id for p in profiles_for_user(user=user)}
     ProfileAvailability.objects.create(profile_id="server_admin", is_admin_only=False)  # as another process would
-    assert "server_admin" in {p.id for p in profiles_for_user(user)}
-    assert user_may_use(profile_get("server_admin"), user)
+    assert "server_admin" in {p.id for p in profiles_for_user(user=user)}
+    assert user_may_use(profile=profile_get(profile_id="server_admin"), user=user)
     ProfileAvailability.objects.filter(profile_id="server_admin").update(is_admin_only=True)
-    assert not user_may_use(profile_get("server_admin"), user)
-    assert user_may_use(profile_get("server_admin"), manager)
+    assert not user_may_use(profile=profile_get(profile_id="server_admin"), user=user)
+    assert user_may_use(profile=profile_get(profile_id="server_admin"), user=manager)
     ProfileAvailability.objects.all().delete()  # back to the file's value
-    assert profile_get("server_admin").is_admin_only is True
+    assert profile_get(profile_id="server_admin").is_admin_only is True
 
 
 def test_an_override_can_close_a_profile_its_file_opens(user):
     ProfileAvailability.objects.create(profile_id="secretary", is_admin_only=True)
-    assert profile_get("secretary").is_admin_only is True
-    assert "secretary" not in {p.id for p in profiles_for_user(user)}
+    assert profile_get(profile_id="secretary").is_admin_only is True
+    assert "secretary" not in {p.id for p in profiles_for_user(user=user)}
     assert {p.id: p.is_admin_only for p in profiles_all()}["secretary"] is True
 
 
 def test_each_check_is_one_small_query(user, django_assert_num_queries):
     with django_assert_num_queries(1):
-        profile_get("secretary")
+        profile_get(profile_id="secretary")
     with django_assert_num_queries(1):
-        profiles_for_user(user)
+        profiles_for_user(user=user)
     with django_assert_num_queries(0):
-        assert profile_get("no-such-profile") is None
+        assert profile_get(profile_id="no-such-profile") is None
 
 
 @pytest.mark.asyncio

@@ -30,3 +30,40 @@ def test_pinning_takes_only_a_json_boolean_and_changes_nothing_otherwise(pinned)
     assert "pinned" in error_of(client.patch(f"/sessions/{sid}/pin", {"pinned": pinned}, "application/json"))
     assert Session.objects.get(id=sid).pinned is False
     assert client.patch(f"/sessions/{sid}/pin", {"pinned": True}, "application/json").json()["pinned"] is True
+
+
+NOT_FOUND = b'{"detail":"Session not found","error":"Session not found"}'
+NOT_FOUND_PLAIN = b'{"detail": "Session not found", "error": "Session not found"}'  # JsonResponse's separators
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("get", "/sessions/{sid}", None),
+        ("delete", "/sessions/{sid}", None),
+        ("patch", "/sessions/{sid}/pin", {"pinned": True}),
+        ("get", "/sessions/{sid}/context", None),
+        ("get", "/sessions/{sid}/planning", None),
+        ("post", "/sessions/{sid}/stop", None),
+        ("post", "/sessions/{sid}/approvals/call-1", {"approved": True}),
+    ],
+)
+@pytest.mark.parametrize("sid", ["not-a-uuid", "00000000-0000-0000-0000-000000000000", "1234"])
+def test_a_malformed_session_id_in_the_path_is_the_same_404_as_a_missing_session(method, path, body, sid):
+    client = Client()
+    response = getattr(client, method)(path.format(sid=sid), body, "application/json")
+    assert (response.status_code, response.content) == (404, NOT_FOUND)
+
+
+@pytest.mark.parametrize("path", ["/sessions/{sid}/messages", "/sessions/{sid}/generate-name"])
+@pytest.mark.parametrize("sid", ["not-a-uuid", "00000000-0000-0000-0000-000000000000"])
+def test_the_plain_views_answer_a_malformed_session_id_as_a_missing_session(path, sid):
+    response = Client().post(path.format(sid=sid), {"content": "hi"}, "application/json")
+    assert (response.status_code, response.content) == (404, NOT_FOUND_PLAIN)
+
+
+def test_a_bad_body_is_answered_before_a_malformed_session_id():
+    response = Client().patch("/sessions/not-a-uuid/pin", {"pinned": "yes"}, "application/json")
+    assert "pinned" in error_of(response)
+    response = Client().post("/sessions/not-a-uuid/approvals/call-1", {"approved": "yes"}, "application/json")
+    assert error_of(response) == "approved must be true or false"

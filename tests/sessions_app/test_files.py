@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts_app.services import user_get_or_create_owner
 from navi_project.errors import ApplicationError
-from sessions_app import files
+from sessions_app import files, presenters
 from sessions_app.models import Session
 from sessions_app.services.sessions import session_create, session_delete
 
@@ -77,7 +77,7 @@ def test_collisions_are_numbered_before_the_extension(storage_root):
         "Makefile", "Makefile_1", "archive.tar.gz", "archive.tar_1.gz", "report.pdf", "report_1.pdf", "report_2.pdf"
     ]  # fmt: skip
     stored = save(sid, "../../escape.txt", b"hello")
-    assert stored.as_dict() == {
+    assert presenters.stored_file(stored) == {
         "name": "escape.txt",
         "size": 5,
         "path": f"session_files/{sid}/escape.txt",
@@ -101,10 +101,13 @@ def test_attached_files_must_exist_in_this_session(storage_root):
     sid, other = uuid.uuid4(), uuid.uuid4()
     save(sid, "notes.txt")
     save(other, "theirs.txt")
-    assert files.attached_file_path({"path": f"session_files/{sid}/notes.txt"}, session_id=sid, index=0) == (
+    assert files.attached_file_path(entry={"path": f"session_files/{sid}/notes.txt"}, session_id=sid, index=0) == (
         f"session_files/{sid}/notes.txt"
     )
-    assert files.attached_file_path({"name": "notes.txt"}, session_id=sid, index=0) == f"session_files/{sid}/notes.txt"
+    assert (
+        files.attached_file_path(entry={"name": "notes.txt"}, session_id=sid, index=0)
+        == f"session_files/{sid}/notes.txt"
+    )
     for entry, message in [
         ({"path": f"session_files/{other}/theirs.txt"}, "outside this session's files"),
         ({"path": "theirs.txt"}, "was not uploaded to this session"),
@@ -113,7 +116,7 @@ def test_attached_files_must_exist_in_this_session(storage_root):
         ("notes.txt", "must be an object"),
     ]:
         with pytest.raises(ApplicationError, match=message):
-            files.attached_file_path(entry, session_id=sid, index=0)
+            files.attached_file_path(entry=entry, session_id=sid, index=0)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -92,6 +92,6 @@ def test_bad_memory_calls_say_what_is_wrong(users):
 def test_the_run_system_text_carries_only_the_users_own_facts(users):
     ann, bob = users
     run_memory(ann, action="remember", category="profile", key="name", value="Ann")
-    assert memory_system_extras(user_id=str(bob.id), query="what is my name") == ()
-    (extra,) = memory_system_extras(user_id=str(ann.id), query="what is my name")
+    assert memory_system_extras(user_id=bob.id, query="what is my name") == ()
+    (extra,) = memory_system_extras(user_id=ann.id, query="what is my name")
     assert "- [profile] name: Ann (confidence 80%)" in extra
