@@ -5,7 +5,7 @@ Navigations, not API calls: failures answer a small page (escaped, no-store), ne
 
 from __future__ import annotations
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -122,14 +122,14 @@ async def auth_callback(request):
     if (refusal := _local_mode(request)) is not None:
         return refusal
     try:
-        claimed = await sync_to_async(login_claim)(
+        claimed = await database_sync_to_async(login_claim)(
             state=request.GET.get("state"), browser_secret=request.COOKIES.get(_login_cookie()[0])
         )
         if request.GET.get("error"):
             error = request.GET["error"][:100]
             raise ApplicationError(f"The sign-in server did not sign you in: {error}", 400)
         claims = await login_exchange(code=request.GET.get("code"), claimed=claimed)
-        _user, secret = await sync_to_async(_finish)(
+        _user, secret = await database_sync_to_async(_finish)(
             claims=claims, claimed=claimed, user_agent=request.headers.get("User-Agent", "")
         )
     except ApplicationError as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse
@@ -30,7 +30,7 @@ async def session_generate_name(request, session_id: str):
     if request.method != "POST":
         return JsonResponse(error_body("Use POST"), status=405)
     try:
-        user = await sync_to_async(user_required)(request)
+        user = await database_sync_to_async(user_required)(request)
         name = await session_name_generate(user=user, session_id=session_id_parse(session_id))
         return JsonResponse({"name": name})
     except ApplicationError as exc:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 
 from agents_app.engine import ChatMessage, LLMError
 from agents_app.ollama import default_llm
@@ -93,8 +93,8 @@ async def _ask_model(ask: NamingRequest) -> str:
 
 async def session_name_generate(*, user: User, session_id: UUID) -> str | None:
     """The session's name, asking the model for one if it has none yet; None while it has no user message."""
-    ask = await sync_to_async(session_naming_prepare)(user=user, session_id=session_id)
+    ask = await database_sync_to_async(session_naming_prepare)(user=user, session_id=session_id)
     if not isinstance(ask, NamingRequest):
         return ask
     name = name_clean(await _ask_model(ask)) or ask.fallback
-    return await sync_to_async(session_name_set)(session_id=ask.session_id, name=name)
+    return await database_sync_to_async(session_name_set)(session_id=ask.session_id, name=name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopFutureHandlers
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
@@ -123,9 +123,9 @@ async def _upload(request, session_id: str) -> dict:
     # Thread-sensitive calls here run on this request's own thread: Django's ASGI handler gives each request a
     # ThreadSensitiveContext. Parsing and storing a 200 MB file (seconds, on S3) stays off the process-wide
     # thread the WebSocket consumers and the runner share, and out of the file threads' queue of short reads.
-    owned = await sync_to_async(_owned_session_id)(request, session_id)
-    stored = await sync_to_async(_receive_and_store)(request, owned)
-    await sync_to_async(session_touch)(session_id=owned)  # a file just sent is part of current work: not idle
+    owned = await database_sync_to_async(_owned_session_id)(request, session_id)
+    stored = await database_sync_to_async(_receive_and_store)(request, owned)
+    await database_sync_to_async(session_touch)(session_id=owned)  # a file just sent is part of current work: not idle
     return presenters.stored_file(stored)
 
 
@@ -163,7 +163,7 @@ async def session_file_download(request, session_id: str, filename: str):
     if request.method not in ("GET", "HEAD"):
         return JsonResponse(error_body("Use GET"), status=405)
     try:
-        owned = await sync_to_async(_owned_session_id)(request, session_id)
+        owned = await database_sync_to_async(_owned_session_id)(request, session_id)
         opened = await files.in_file_thread(files.session_file_open, session_id=owned, filename=filename)
     except ApplicationError as exc:
         return error_response(exc)

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import unquote
 from uuid import UUID
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.files.storage import storages
 
@@ -49,7 +49,7 @@ DOWNLOAD_CHUNK = 256 * 1024
 
 async def in_file_thread(func: Callable[..., Any], *args, **kwargs) -> Any:
     """Run blocking file work (no ORM: connections belong to the thread-sensitive thread) off the shared thread."""
-    return await sync_to_async(func, thread_sensitive=False, executor=_FILE_THREADS)(*args, **kwargs)
+    return await database_sync_to_async(func, thread_sensitive=False, executor=_FILE_THREADS)(*args, **kwargs)
 
 
 def session_storage():

@@ -11,7 +11,7 @@ import asyncio
 import time
 from uuid import UUID
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.http import JsonResponse
@@ -60,7 +60,7 @@ async def session_messages(request, session_id: str):
     if request.method != "POST":
         return JsonResponse(error_body("Use POST"), status=405)
     try:
-        run = await sync_to_async(_submit)(request, session_id)
+        run = await database_sync_to_async(_submit)(request, session_id)
     except ApplicationError as exc:
         return error_response(exc)
     try:
@@ -93,7 +93,7 @@ async def _wait_for_outcome(*, session_id: UUID, run_id: UUID) -> RunOutcome | N
         ended = await _ended_in_log(run_id)
         while True:
             if ended:
-                outcome = await sync_to_async(run_outcome)(run_id=run_id)
+                outcome = await database_sync_to_async(run_outcome)(run_id=run_id)
                 if outcome is not None:
                     return outcome
             remaining = deadline - time.monotonic()
