@@ -9,7 +9,7 @@ from drf_spectacular.utils import OpenApiResponse
 
 from accounts_app.auth import user_required
 from agents_app.session_naming import session_name_generate
-from navi_project.errors import ApplicationError, error_body, error_response
+from navi_project.errors import json_view
 from navi_project.openapi import ErrorSerializer, plain_operation
 from sessions_app import schemas
 from sessions_app.selectors import session_id_parse
@@ -26,12 +26,8 @@ from sessions_app.selectors import session_id_parse
     },
 )
 @csrf_exempt
+@json_view("POST", wrong_method="Use POST")
 async def session_generate_name(request, session_id: str):
-    if request.method != "POST":
-        return JsonResponse(error_body("Use POST"), status=405)
-    try:
-        user = await database_sync_to_async(user_required)(request)
-        name = await session_name_generate(user=user, session_id=session_id_parse(session_id))
-        return JsonResponse({"name": name})
-    except ApplicationError as exc:
-        return error_response(exc)
+    user = await database_sync_to_async(user_required)(request)
+    name = await session_name_generate(user=user, session_id=session_id_parse(session_id))
+    return JsonResponse({"name": name})

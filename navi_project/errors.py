@@ -8,6 +8,7 @@ Host, a CSRF failure, a wrong method, DEBUG's technical pages) into the same sha
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from http import HTTPStatus
@@ -43,6 +44,29 @@ def error_body(message: str, **extra) -> dict:
 def error_response(exc: ApplicationError) -> JsonResponse:
     """The error as plain Django views answer it (DRF views go through `api_exception_handler`)."""
     return JsonResponse(error_body(exc.message, **exc.extra), status=exc.status)
+
+
+def json_view(*methods: str, wrong_method: str):
+    """An async plain view that answers only `methods` (405 with `wrong_method` otherwise) and renders any
+    ApplicationError it raises in the one error shape. Plain views use it so none of them repeats the checks."""
+
+    allowed = frozenset(methods)
+
+    def wrap(view):
+        @functools.wraps(view)
+        async def checked(request, *args, **kwargs):
+            if request.method not in allowed:
+                response = JsonResponse(error_body(wrong_method), status=405)
+                response["Allow"] = ", ".join(sorted(allowed))
+                return response
+            try:
+                return await view(request, *args, **kwargs)
+            except ApplicationError as exc:
+                return error_response(exc)
+
+        return checked
+
+    return wrap
 
 
 def error_event(exc: ApplicationError | str) -> str:

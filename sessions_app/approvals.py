@@ -10,11 +10,10 @@ keys with a time to live.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import TYPE_CHECKING, Protocol
 
-from django.conf import settings
+from sessions_app.redis_clients import LoopClients, PerProcess
 
 if TYPE_CHECKING:
     from channels.layers import BaseChannelLayer
@@ -73,16 +72,10 @@ return string.sub(mark, 3)
 
 class RedisApprovalBook:
     def __init__(self, url: str) -> None:
-        self._url = url
-        self._clients: dict[int, object] = {}
+        self._clients = LoopClients(url)
 
     def _client(self):
-        import redis.asyncio as redis
-
-        loop_id = id(asyncio.get_running_loop())  # a redis.asyncio client belongs to its event loop
-        if loop_id not in self._clients:
-            self._clients = {loop_id: redis.Redis.from_url(self._url, socket_timeout=10)}
-        return self._clients[loop_id]
+        return self._clients.get()
 
     @staticmethod
     def _key(session_id: str, call_id: str) -> str:
@@ -105,14 +98,7 @@ class RedisApprovalBook:
         await self._client().delete(self._key(session_id, call_id))
 
 
-_book: ApprovalBook | None = None
-
-
-def approval_book() -> ApprovalBook:
-    global _book
-    if _book is None:
-        _book = RedisApprovalBook(settings.REDIS_URL) if settings.REDIS_URL else MemoryApprovalBook()
-    return _book
+approval_book: PerProcess[ApprovalBook] = PerProcess(RedisApprovalBook, MemoryApprovalBook)
 
 
 async def approval_send(*, layer: BaseChannelLayer, run_id: str, call_id: str, approved: bool) -> None:

@@ -20,7 +20,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 
 from accounts_app.auth import user_required
-from navi_project.errors import ApplicationError, error_body, error_response
+from navi_project.errors import ApplicationError, json_view
 from navi_project.openapi import ErrorSerializer, plain_operation
 from sessions_app import files, presenters, schemas
 from sessions_app.selectors import session_get_for_user, session_id_parse
@@ -141,13 +141,9 @@ async def _upload(request, session_id: str) -> dict:
     },
 )
 @csrf_exempt
+@json_view("POST", wrong_method="Use POST with a multipart body")
 async def session_files_upload(request, session_id: str):
-    if request.method != "POST":
-        return JsonResponse(error_body("Use POST with a multipart body"), status=405)
-    try:
-        return JsonResponse(await _upload(request, session_id), status=201)
-    except ApplicationError as exc:
-        return error_response(exc)
+    return JsonResponse(await _upload(request, session_id), status=201)
 
 
 @plain_operation(
@@ -159,14 +155,10 @@ async def session_files_upload(request, session_id: str):
         403: OpenApiResponse(ErrorSerializer, description="The name escapes the session's folder"),
     },
 )
+@json_view("GET", "HEAD", wrong_method="Use GET")
 async def session_file_download(request, session_id: str, filename: str):
-    if request.method not in ("GET", "HEAD"):
-        return JsonResponse(error_body("Use GET"), status=405)
-    try:
-        owned = await database_sync_to_async(_owned_session_id)(request, session_id)
-        opened = await files.in_file_thread(files.session_file_open, session_id=owned, filename=filename)
-    except ApplicationError as exc:
-        return error_response(exc)
+    owned = await database_sync_to_async(_owned_session_id)(request, session_id)
+    opened = await files.in_file_thread(files.session_file_open, session_id=owned, filename=filename)
     content_type = files.content_type_for(opened.name)
     if request.method == "HEAD":
         await files.in_file_thread(opened.handle.close)

@@ -6,15 +6,12 @@ Redis list per run, shared by every front end and worker. Entries are the event'
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 from uuid import UUID
 
-from django.conf import settings
+from sessions_app.redis_clients import LoopClients, PerProcess
 
 if TYPE_CHECKING:
     from channels.layers import BaseChannelLayer
@@ -96,22 +93,12 @@ class RedisRunLog:
     """As MemoryRunLog, in Redis: one list per run, and a key that marks the run's log as ended."""
 
     def __init__(self, url: str) -> None:
-        self._url = url
-        # A redis.asyncio client belongs to the event loop that first used it. Keyed by the loop itself (not its
-        # id, which a later loop may reuse), weakly, so a dead loop's client goes with it; reached from threads.
-        self._clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        self._lock = threading.Lock()
+        self._clients = LoopClients(
+            url, lambda client: (client, client.register_script(_APPEND), client.register_script(_RESEED))
+        )
 
     def _client(self):
-        import redis.asyncio as redis
-
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            entry = self._clients.get(loop)
-            if entry is None:
-                client = redis.Redis.from_url(self._url, socket_timeout=10)
-                entry = self._clients[loop] = (client, client.register_script(_APPEND), client.register_script(_RESEED))
-        return entry
+        return self._clients.get()
 
     @staticmethod
     def _key(run_id: str) -> str:
@@ -135,14 +122,7 @@ class RedisRunLog:
         return await script(keys=[self._key(run_id), self._key(run_id) + ":final"], args=[LOG_TTL_SECONDS, *flagged])
 
 
-_log: RunLog | None = None
-
-
-def run_log() -> RunLog:
-    global _log
-    if _log is None:
-        _log = RedisRunLog(settings.REDIS_URL) if settings.REDIS_URL else MemoryRunLog()
-    return _log
+run_log: PerProcess[RunLog] = PerProcess(RedisRunLog, MemoryRunLog)
 
 
 async def publish(

@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse
 
 from accounts_app.auth import user_required
-from navi_project.errors import ApplicationError, error_body, error_response
+from navi_project.errors import error_body, json_view
 from navi_project.json_body import json_body
 from navi_project.openapi import ErrorSerializer, plain_operation
 from sessions_app import presenters, schemas
@@ -56,17 +56,11 @@ def _submit(request, session_id: str) -> Run:
     },
 )
 @csrf_exempt
+@json_view("POST", wrong_method="Use POST")
 async def session_messages(request, session_id: str):
-    if request.method != "POST":
-        return JsonResponse(error_body("Use POST"), status=405)
-    try:
-        run = await database_sync_to_async(_submit)(request, session_id)
-    except ApplicationError as exc:
-        return error_response(exc)
-    try:
-        outcome = await _wait_for_outcome(session_id=run.session_id, run_id=run.id)
-    except ApplicationError as exc:  # the session was deleted while the request waited
-        return error_response(exc)
+    run = await database_sync_to_async(_submit)(request, session_id)
+    # Raises ApplicationError (404) should the session be deleted while the request waits.
+    outcome = await _wait_for_outcome(session_id=run.session_id, run_id=run.id)
     if outcome is None:
         return JsonResponse(
             error_body("The reply is still being generated; it will appear in the session."), status=504

@@ -82,7 +82,7 @@ async def test_a_redis_outage_mid_run_delays_events_but_loses_none_and_keeps_the
 
     from sessions_app import runlog
 
-    saved, runlog._log = runlog._log, runlog.RedisRunLog(own_redis.url)
+    saved, runlog.run_log.instance = runlog.run_log.instance, runlog.RedisRunLog(own_redis.url)
     try:
         layer = RedisChannelLayer(hosts=[own_redis.url])
         run_id = str(uuid.uuid4())
@@ -104,7 +104,7 @@ async def test_a_redis_outage_mid_run_delays_events_but_loses_none_and_keeps_the
         assert [e.final for e in entries] == [False] * 10 + [True]
         await layer.flush()
     finally:
-        runlog._log = saved
+        runlog.run_log.instance = saved
 
 
 async def _a_run_whose_log_is_lost_midway(lose) -> tuple[list[dict], list]:
@@ -150,21 +150,21 @@ def _assert_rebuilt_where_sockets_left_off(woken: list[dict], logged: list) -> N
 async def test_a_memory_log_lost_midway_is_rebuilt_where_its_sockets_left_off():
     from sessions_app import runlog
 
-    saved, runlog._log = runlog._log, runlog.MemoryRunLog()
+    saved, runlog.run_log.instance = runlog.run_log.instance, runlog.MemoryRunLog()
 
     async def lose():
-        runlog._log = runlog.MemoryRunLog()
+        runlog.run_log.instance = runlog.MemoryRunLog()
 
     try:
         _assert_rebuilt_where_sockets_left_off(*await _a_run_whose_log_is_lost_midway(lose))
     finally:
-        runlog._log = saved
+        runlog.run_log.instance = saved
 
 
 async def test_a_redis_log_lost_in_a_restart_midway_is_rebuilt_where_its_sockets_left_off(own_redis):
     from sessions_app import runlog
 
-    saved, runlog._log = runlog._log, runlog.RedisRunLog(own_redis.url)
+    saved, runlog.run_log.instance = runlog.run_log.instance, runlog.RedisRunLog(own_redis.url)
 
     async def lose():
         await asyncio.to_thread(own_redis.restart_empty)
@@ -172,4 +172,4 @@ async def test_a_redis_log_lost_in_a_restart_midway_is_rebuilt_where_its_sockets
     try:
         _assert_rebuilt_where_sockets_left_off(*await _a_run_whose_log_is_lost_midway(lose))
     finally:
-        runlog._log = saved
+        runlog.run_log.instance = saved

@@ -140,7 +140,7 @@ async def worker_on_own_redis(tmp_path, settings):
         "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [server.url]}}
     }
     channel_layers.backends.clear()
-    saved, runlog._log = runlog._log, runlog.RedisRunLog(server.url)
+    saved, runlog.run_log.instance = runlog.run_log.instance, runlog.RedisRunLog(server.url)
     app = ChannelNameRouter({RUNNER_CHANNEL: AgentRunnerConsumer.as_asgi()})
     worker = OutageTolerantWorker(application=app, channels=[RUNNER_CHANNEL], channel_layer=get_channel_layer())
     task = asyncio.create_task(worker.arun())
@@ -149,7 +149,7 @@ async def worker_on_own_redis(tmp_path, settings):
     for details in list(worker.application_instances.values()):
         details["future"].cancel()
     await asyncio.gather(task, return_exceptions=True)
-    runlog._log = saved
+    runlog.run_log.instance = saved
     channel_layers.backends.clear()
     server.kill()
 

@@ -7,6 +7,7 @@ processes on a fresh PostgreSQL database, all meeting through Redis.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
@@ -190,7 +191,10 @@ def start_servers(
         env["REDIS_URL"] = redis_url
     database_url = database_url if database_url is not None else os.environ.get("DATABASE_URL", "")
     if database_url.startswith("postgres"):
-        env["DATABASE_URL"] = _postgres_database(database_url, f"navi_e2e_{os.getpid()}_{workdir.name.lower()}")
+        # Named after the process and the folder's full path: two folders of one name (a session's `navi0` and a
+        # test's own `navi0`) must never share, or stopping one drops the other's database.
+        name = f"navi_e2e_{os.getpid()}_{hashlib.sha1(str(workdir).encode()).hexdigest()[:12]}"
+        env["DATABASE_URL"] = _postgres_database(database_url, name)
     else:
         env["DATABASE_URL"] = f"sqlite:///{workdir / 'navi.sqlite3'}"
     if env.get("REDIS_URL"):

@@ -32,9 +32,9 @@ async def own_redis(tmp_path, settings):
         "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [server.url]}}
     }
     channel_layers.backends.clear()
-    saved, runlog._log = runlog._log, runlog.RedisRunLog(server.url)
+    saved, runlog.run_log.instance = runlog.run_log.instance, runlog.RedisRunLog(server.url)
     yield server
-    runlog._log = saved
+    runlog.run_log.instance = saved
     channel_layers.backends.clear()
     server.kill()
 
