@@ -29,6 +29,23 @@ def _close_database_thread_connections(django_db_setup, django_db_blocker):
             )
 
 
+@pytest.fixture(autouse=True)
+def _database_calls_keep_the_test_transaction(monkeypatch):
+    """Channels' database_sync_to_async closes the thread's connections before and after each call; in a test
+    that runs inside one transaction (the `db` fixture), on the test's own thread, that would close the test's
+    connection and end its transaction. Django's test client spares that connection the same way for requests.
+    Connections outside a transaction are closed as in production."""
+    from channels import db as channels_db
+    from django.db import connections
+
+    def close_outside_transactions(**_):
+        for conn in connections.all(initialized_only=True):
+            if not conn.in_atomic_block:
+                conn.close_if_unusable_or_obsolete()
+
+    monkeypatch.setattr(channels_db, "close_old_connections", close_outside_transactions)
+
+
 @pytest.fixture
 def storage_root(settings, tmp_path):
     """Session files on local disk in a folder of this test's own."""
