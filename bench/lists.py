@@ -6,12 +6,13 @@ session pinned) and one session of --long messages, and times sequential request
 connection: the plain list (every session, as the API reference describes it), its first page and a page from
 the middle (`?limit=50&before=...`), the long session's history and a 20-message one's. Prints p50 and p99 of
 each beside the targets (p50 <= 20 ms for the list of 10,000 sessions, <= 40 ms for 2,000 messages) and what
-the cheapest request (/health) costs on the same machine. `--quick`: 1,000 sessions, fewer requests.
+the cheapest requests (/health, /auth/me) cost on the same machine. `--quick`: 1,000 sessions, fewer requests.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -64,12 +65,16 @@ def bench(name: str, *, sessions: int, long: int, requests: int, budget: float, 
                 )
                 print(f"\n## {name}: {sessions:,} sessions of 20 messages and one of {long:,}, "
                       f"written in {time.perf_counter() - started:.1f} s")  # fmt: skip
+                print(
+                    f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work inflates the figures)"
+                )
                 ids = made["sessions"]
                 listed = client.get("/sessions").json()
                 assert len(listed) == sessions + 1, len(listed)
                 middle = listed[len(listed) // 2]["session_id"]
                 cases = [
-                    ("GET /health (floor)", "/health", {}, None),
+                    ("GET /health (floor: no database)", "/health", {}, None),
+                    ("GET /auth/me (floor: one small query)", "/auth/me", {}, None),
                     (f"GET /sessions (all {len(listed):,})", "/sessions", {}, LIST_TARGET_MS),
                     (f"GET /sessions?limit={PAGE}", "/sessions", {"limit": PAGE}, LIST_TARGET_MS),
                     (f"GET /sessions?limit={PAGE}&before=(middle)", "/sessions", {"limit": PAGE, "before": middle}, LIST_TARGET_MS),
