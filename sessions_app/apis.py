@@ -9,6 +9,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from navi_project.errors import ApplicationError
 from navi_project.serializer_fields import StrictBooleanField, StrictCharField
 from sessions_app import presenters, schemas, selectors
 from sessions_app.selectors import session_id_parse
@@ -16,19 +17,39 @@ from sessions_app.services.approvals import approval_answer, parse_approved, par
 from sessions_app.services.runs import run_request_stop
 from sessions_app.services.sessions import session_create, session_delete, session_set_pinned
 
+MAX_PAGE = 500
+BEFORE_UNKNOWN = "before: no session of yours has this id"
+
 
 class SessionListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         profile_id = StrictCharField(max_length=100)
 
+    class ListParams(serializers.Serializer):
+        limit = serializers.IntegerField(
+            min_value=1, max_value=MAX_PAGE, required=False, help_text=f"At most this many sessions, 1-{MAX_PAGE}"
+        )
+        before = serializers.UUIDField(
+            required=False, help_text="Only the sessions listed after this one (the last of the previous page)"
+        )
+
     @extend_schema(
         operation_id="sessions_list",
-        summary="The user's sessions, pinned first, then most recently active",
+        summary="The user's sessions, pinned first, then most recently active (all, or a page of them)",
+        parameters=[ListParams],
         responses=schemas.SessionSummarySerializer(many=True),
     )
     def get(self, request):
-        sessions = selectors.session_list_for_user(user=request.user)
-        return Response([presenters.session_summary(s) for s in sessions])
+        # A plain dict, not the QueryDict: an empty `limit=` is a bad value (400), not a missing one.
+        params = self.ListParams(data=request.query_params.dict())
+        params.is_valid(raise_exception=True)
+        after = None
+        if (before := params.validated_data.get("before")) is not None:
+            after = selectors.session_list_position(user=request.user, session_id=before)
+            if after is None:
+                raise ApplicationError(BEFORE_UNKNOWN)
+        rows = selectors.session_list_for_user(user=request.user, limit=params.validated_data.get("limit"), after=after)
+        return Response([presenters.session_summary(row) for row in rows])
 
     @extend_schema(
         operation_id="sessions_create",
@@ -51,7 +72,7 @@ class SessionDetailApi(APIView):
     )
     def get(self, request, session_id: str):
         session = selectors.session_get_for_user(user=request.user, session_id=session_id_parse(session_id))
-        messages = selectors.session_display_messages(session=session)
+        messages = selectors.session_display_rows(session=session)
         return Response(presenters.session_detail(session, messages))
 
     @extend_schema(

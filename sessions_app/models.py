@@ -4,6 +4,8 @@ from django.db.models import Q
 
 from navi_project.models import BaseModel
 
+PREVIEW_CHARS = 60  # of a session's last message with text, in the session list
+
 
 class Session(BaseModel):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="navi_sessions")
@@ -14,9 +16,14 @@ class Session(BaseModel):
     context_token_count = models.PositiveIntegerField(default=0)
     max_context_tokens = models.PositiveIntegerField(null=True, blank=True)
     last_active = models.DateTimeField(db_index=True)
+    # What the session list shows of the display history, kept with it by sessions_app.services.messages in the
+    # transaction that writes a message: the rows in display, and the end of the last one with text.
+    message_count = models.PositiveIntegerField(default=0)
+    preview = models.CharField(max_length=PREVIEW_CHARS, blank=True, default="")
 
     class Meta:
-        indexes = [models.Index(fields=["user", "-pinned", "-last_active"])]
+        # The list's order, id last so that pages (`before`) never repeat or skip a session.
+        indexes = [models.Index(fields=["user", "-pinned", "-last_active", "-id"])]
 
 
 class Role(models.TextChoices):
@@ -73,6 +80,7 @@ MESSAGE_BODY = (
     *MESSAGE_FLAGS,
     *MESSAGE_STATS,
 )
+MESSAGE_SHOWN = (*MESSAGE_BODY, "created_at")  # what the API shows of a message
 
 
 class RunStatus(models.TextChoices):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
-from sessions_app.models import MESSAGE_FLAGS, MESSAGE_STATS, Message, PlanningLog, RunStatus, Session
+from sessions_app.models import MESSAGE_BODY, MESSAGE_FLAGS, MESSAGE_STATS, Message, PlanningLog, RunStatus, Session
 
 if TYPE_CHECKING:
     from sessions_app.files import StoredFile
@@ -18,44 +18,47 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def message_dict(message: Message) -> dict:
-    """Role always; every other field only when it has something to say."""
-    body: dict = {"role": message.role, "content": message.content}
-    if message.images:
-        body["images"] = message.images
-    if message.tool_calls:
-        body["tool_calls"] = message.tool_calls
-    if message.tool_call_id:
-        body["tool_call_id"] = message.tool_call_id
-    if message.name:
-        body["name"] = message.name
-    if message.thinking:
-        body["thinking"] = message.thinking
+_SHOWN_WHEN_SET = ("images", "tool_calls", "tool_call_id", "name", "thinking")
+
+
+def message_row(row: Mapping[str, Any]) -> dict:
+    """A message from its columns (MESSAGE_SHOWN, `created_at` as text): role always; every other field only
+    when it has something to say."""
+    body: dict = {"role": row["role"], "content": row["content"]}
+    for field in _SHOWN_WHEN_SET:
+        if row[field]:
+            body[field] = row[field]
     for flag in MESSAGE_FLAGS:
-        if getattr(message, flag):
+        if row[flag]:
             body[flag] = True
-    body["created_at"] = iso(message.created_at)
+    body["created_at"] = row["created_at"]
     for stat in MESSAGE_STATS:
-        if getattr(message, stat) is not None:
-            body[stat] = getattr(message, stat)
+        if row[stat] is not None:
+            body[stat] = row[stat]
     return body
+
+
+def message_dict(message: Message) -> dict:
+    return message_row(
+        {**{field: getattr(message, field) for field in MESSAGE_BODY}, "created_at": iso(message.created_at)}
+    )
 
 
 def session_max_context(session: Session) -> int:
     return session.max_context_tokens or settings.NAVI_DEFAULT_CONTEXT_TOKENS
 
 
-def session_summary(session: Session) -> dict:
-    """A sidebar row; `session` comes from session_list_for_user (annotated)."""
+def session_summary(row: dict) -> dict:
+    """A sidebar row; `row` is one of session_list_for_user's, its id and times already text."""
     return {
-        "session_id": str(session.id),
-        "profile_id": session.profile_id,
-        "name": session.name,
-        "message_count": session.message_count,
-        "preview": (session.last_text or "")[-60:],
-        "pinned": session.pinned,
-        "created_at": iso(session.created_at),
-        "last_active": iso(session.last_active),
+        "session_id": row["id_text"],
+        "profile_id": row["profile_id"],
+        "name": row["name"],
+        "message_count": row["message_count"],
+        "preview": row["preview"],
+        "pinned": row["pinned"],
+        "created_at": row["created_at_text"],
+        "last_active": row["last_active_text"],
     }
 
 
@@ -104,7 +107,8 @@ def run_reply(*, status: str, content: str) -> dict:
     return body
 
 
-def session_detail(session: Session, messages: Iterable[Message]) -> dict:
+def session_detail(session: Session, messages: Iterable[Mapping[str, Any]]) -> dict:
+    """`messages`: rows as selectors.session_display_rows gives them."""
     return {
         "session_id": str(session.id),
         "profile_id": session.profile_id,
@@ -114,5 +118,5 @@ def session_detail(session: Session, messages: Iterable[Message]) -> dict:
         "max_context_tokens": session_max_context(session),
         "created_at": iso(session.created_at),
         "last_active": iso(session.last_active),
-        "messages": [message_dict(m) for m in messages],
+        "messages": [message_row(m) for m in messages],
     }

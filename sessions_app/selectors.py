@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet, TextField
+from django.db.models.functions import Cast
 
 from navi_project import events
 from navi_project.errors import ApplicationError
 from navi_project.ids import id_parse
-from sessions_app.models import ACTIVE_RUN_STATUSES, Message, Role, Run, RunStatus, Session
+from sessions_app.models import ACTIVE_RUN_STATUSES, MESSAGE_SHOWN, Message, Role, Run, RunStatus, Session
+from sessions_app.sql_text import IsoDateTime, UuidText
 
 if TYPE_CHECKING:
     from accounts_app.models import User
@@ -36,22 +42,78 @@ def session_get_for_user(*, user: User | None, session_id: UUID, for_update: boo
     return session
 
 
-def session_list_for_user(*, user: User) -> QuerySet[Session]:
-    last_text = (
-        Message.objects.filter(session=OuterRef("pk"), in_display=True)
-        .exclude(Q(content__isnull=True) | Q(content="") | Q(is_compression=True))  # the marker is no preview
-        .order_by("-id")
-        .values("content")[:1]
+# A sidebar row: the session's own columns only (its list fields are kept with its messages, services.messages),
+# its id and times as text already (sessions_app.sql_text): for 10,000 rows, converting them to Python objects
+# and back was most of the list's cost.
+SESSION_SUMMARY_FIELDS = ("profile_id", "name", "message_count", "preview", "pinned")
+SESSION_SUMMARY_TEXT = {
+    "id_text": UuidText("id"),
+    "created_at_text": IsoDateTime("created_at"),
+    "last_active_text": IsoDateTime("last_active"),
+}
+_LIST_ORDER = ("-pinned", "-last_active", "-id")  # the index's order (Session.Meta): a total one
+
+
+@dataclass(frozen=True)
+class ListPosition:
+    """Where a session stands in its user's list, for the page after it."""
+
+    pinned: bool
+    last_active: datetime
+    id: UUID
+
+
+def session_list_position(*, user: User, session_id: UUID) -> ListPosition | None:
+    row = Session.objects.filter(user=user, id=session_id).values_list("pinned", "last_active", "id").first()
+    return ListPosition(*row) if row else None
+
+
+def _listed_after(position: ListPosition) -> Q:
+    """The sessions after `position` in the list's order (pinned first, then latest activity, then id).
+
+    Written so that the index serves it as a range: `pinned__in`, as `pinned=` becomes `NOT "pinned"` on SQLite,
+    which no index serves, and `last_active <=` beside the exact order's OR."""
+    same_group = Q(pinned__in=[position.pinned], last_active__lte=position.last_active) & (
+        Q(last_active__lt=position.last_active) | Q(id__lt=position.id)
     )
-    return (
-        Session.objects.filter(user=user)
-        .annotate(message_count=Count("messages", filter=Q(messages__in_display=True)), last_text=Subquery(last_text))
-        .order_by("-pinned", "-last_active")
-    )
+    return same_group | Q(pinned__in=[False]) if position.pinned else same_group
+
+
+def session_list_for_user(
+    *, user: User, limit: int | None = None, after: ListPosition | None = None
+) -> QuerySet[Session, dict]:
+    """The user's sessions as rows of SESSION_SUMMARY_FIELDS and SESSION_SUMMARY_TEXT, pinned first, then most
+    recently active: all of them, or the `limit` first after `after`."""
+    sessions = Session.objects.filter(user=user)
+    if after is not None:
+        sessions = sessions.filter(_listed_after(after))
+    rows = sessions.order_by(*_LIST_ORDER).values(*SESSION_SUMMARY_FIELDS, **SESSION_SUMMARY_TEXT)
+    return rows[:limit] if limit is not None else rows
 
 
 def session_display_messages(*, session: Session) -> QuerySet[Message]:
     return session.messages.filter(in_display=True).order_by("id")
+
+
+_JSON_LISTS = ("images", "tool_calls")  # JSON columns of every message, empty lists for most
+
+
+def _json_list(text: str) -> list:
+    return [] if text == "[]" else json.loads(text)
+
+
+def session_display_rows(*, session: Session) -> Iterator[dict]:
+    """The display history as rows of MESSAGE_SHOWN, `created_at` as text already: what GET /sessions/{id}
+    shows, without building models. The JSON columns come as text and only those that are not empty lists are
+    decoded (decoding `[]` twice a row, and each time into a datetime and back, were most of the cost)."""
+    as_text = {f"{name}_text": Cast(name, TextField()) for name in _JSON_LISTS}
+    plain = [name for name in MESSAGE_SHOWN if name not in (*_JSON_LISTS, "created_at")]
+    rows = session_display_messages(session=session).values(*plain, **as_text, created_text=IsoDateTime("created_at"))
+    for row in rows:
+        for name in _JSON_LISTS:
+            row[name] = _json_list(row.pop(f"{name}_text"))
+        row["created_at"] = row.pop("created_text")
+        yield row
 
 
 def session_context_messages(*, session: Session) -> QuerySet[Message]:

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sessions_app.models import MESSAGE_BODY, Message, Session
+from sessions_app.services.messages import message_add
 
 _COPIED = ("run_id", *MESSAGE_BODY)  # what a kept message carries into its context copy
 
@@ -27,12 +28,12 @@ def session_compress_context(
     context = list(Message.objects.filter(session_id=session_id, in_context=True).order_by("id"))
     kept = context[len(context) - keep_recent :] if keep_recent else []
     Message.objects.filter(id__in=[m.id for m in context]).update(in_context=False)
-    Message.objects.create(session_id=session_id, run_id=run_id, **{**summary, "in_display": False, "in_context": True})
+    message_add(session_id=session_id, run_id=run_id, **{**summary, "in_display": False, "in_context": True})
     for original in kept:
-        copy = Message.objects.create(
+        copy = message_add(
             session_id=session_id, in_display=False, in_context=True, **{f: getattr(original, f) for f in _COPIED}
         )
         Message.objects.filter(id=copy.id).update(created_at=original.created_at)
-    Message.objects.create(session_id=session_id, run_id=run_id, **{**marker, "in_display": True, "in_context": False})
+    message_add(session_id=session_id, run_id=run_id, **{**marker, "in_display": True, "in_context": False})
     Session.objects.filter(id=session_id).update(last_active=timezone.now())
     return len(context), len(kept) + 1

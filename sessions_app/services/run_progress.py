@@ -22,6 +22,7 @@ from django.utils import timezone
 from sessions_app.models import Message, Run, RunStatus, Session
 from sessions_app.selectors import session_context_messages
 from sessions_app.services.compression import session_compress_context
+from sessions_app.services.messages import message_add
 from sessions_app.services.planning_logs import planning_log_add
 
 
@@ -96,7 +97,7 @@ def run_finish(*, run_id: UUID, owner_token: UUID, status: str, error: str = "")
 @transaction.atomic
 def message_append(*, session_id: UUID, run_id: UUID, owner_token: UUID, **fields: Any) -> Message:
     _hold(session_id=session_id, run_id=run_id, owner_token=owner_token)
-    message = Message.objects.create(session_id=session_id, run_id=run_id, **fields)
+    message = message_add(session_id=session_id, run_id=run_id, **fields)
     Session.objects.filter(id=session_id).update(last_active=timezone.now())
     return message
 

@@ -16,6 +16,7 @@ from navi_project.errors import ApplicationError
 from sessions_app.models import ACTIVE_RUN_STATUSES, Message, Role, Run, RunStatus, Session
 from sessions_app.selectors import run_active_for_session, run_terminal_event, session_get_for_user
 from sessions_app.services.dispatch import publish_final_after_commit, run_enqueue, run_signal_stop
+from sessions_app.services.messages import message_add
 
 if TYPE_CHECKING:
     from accounts_app.models import User
@@ -57,9 +58,7 @@ def _message_submit(*, user: User, session_id: UUID, message: UserMessage) -> Ru
     if active is not None and not run_fail_if_stale(run=active):
         raise ApplicationError(RUN_IN_PROGRESS, 409)
     run = Run.objects.create(session=session)
-    Message.objects.create(
-        session=session, run=run, role=Role.USER, content=message.content, images=list(message.images)
-    )
+    message_add(session_id=session.id, run=run, role=Role.USER, content=message.content, images=list(message.images))
     session.last_active = timezone.now()
     session.save(update_fields=["last_active", "updated_at"])
     run_enqueue(run_id=run.id)
@@ -102,7 +101,7 @@ def run_fail(*, run: Run, reason: str) -> bool:
         return False
     run.refresh_from_db()
     if run.partial_content:
-        Message.objects.create(session_id=run.session_id, run=run, role=Role.ASSISTANT, content=run.partial_content)
+        message_add(session_id=run.session_id, run=run, role=Role.ASSISTANT, content=run.partial_content)
     publish_final_after_commit(session_id=run.session_id, run_id=run.id, event=events.error(reason))
     return True
 

@@ -25,11 +25,11 @@ WORDS = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf")
 BASE_TIME = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 
 
-def seed(navi, **request) -> dict:
-    """Run one seeding action against the database of the servers `navi`; returns its answer."""
+def seed(navi, module: str = "tests.admin_app.seeding", **request) -> dict:
+    """Run one seeding action of `module` against the database of the servers `navi`; returns its answer."""
     env = {**navi.env, "DJANGO_SETTINGS_MODULE": "navi_project.settings", "NAVI_LOG_LEVEL": "ERROR"}
     result = subprocess.run(
-        [sys.executable, "-m", "tests.admin_app.seeding", json.dumps(request)],
+        [sys.executable, "-m", module, json.dumps(request)],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -11,6 +11,7 @@ from accounts_app.services import UserClaims, user_get_or_create_owner, user_syn
 from navi_project.errors import ApplicationError
 from sessions_app import selectors
 from sessions_app.models import Message, Role, Run, RunStatus, Session
+from sessions_app.services.messages import message_add
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def new_session(user, *, minutes_ago: int = 0, pinned: bool = False) -> Session:
 
 
 def add(session: Session, role: str, content: str | None, **fields) -> Message:
-    return Message.objects.create(session=session, role=role, content=content, **fields)
+    return message_add(session_id=session.id, role=role, content=content, **fields)
 
 
 @pytest.mark.parametrize("session_id", ["not-a-uuid", "00000000-0000-0000-0000-000000000000", "", None])
@@ -57,7 +58,8 @@ def test_the_list_is_the_users_own_pinned_first_then_most_recently_active(owner,
         new_session(owner, minutes_ago=60, pinned=True),
     )
     new_session(stranger)
-    assert list(selectors.session_list_for_user(user=owner)) == [pinned_old, recent, old]
+    listed = [row["id_text"] for row in selectors.session_list_for_user(user=owner)]
+    assert listed == [str(s.id) for s in (pinned_old, recent, old)]
 
 
 def test_the_list_counts_displayed_messages_and_previews_the_last_text_but_not_a_compression_marker(owner):
@@ -69,8 +71,7 @@ def test_the_list_counts_displayed_messages_and_previews_the_last_text_but_not_a
     add(session, Role.SYSTEM, "Earlier messages were summarized", is_compression=True)
 
     (listed,) = selectors.session_list_for_user(user=owner)
-    assert listed.message_count == 4
-    assert listed.last_text == "the last real answer"
+    assert (listed["message_count"], listed["preview"]) == (4, "the last real answer")
 
 
 def test_display_and_context_are_two_views_of_the_same_rows_in_order(owner):
