@@ -4,8 +4,13 @@ For each setup (embedded: one daphne with the in-process runner on SQLite; scale
 `runworker agent-runner` on PostgreSQL + Redis, when both answer) it prints:
   1. first-token latency through Navi (WebSocket) versus reading the fake Ollama directly, and the difference;
   2. one 5,000-token stream's relay rate as a ratio of the direct rate;
-  3. N concurrent sessions streaming stamped tokens: streams intact, and the lag from the fake writing a token
-     to the client receiving it (p50/p99).
+  3. N concurrent sessions streaming stamped tokens (200 and 500 by default): streams intact, and the lag from
+     the fake writing a token to the client receiving it (p50/p99);
+  4. per streamed token, the WebSocket messages the clients received and (scaled) the Redis commands the
+     servers ran (INFO commandstats before and after; the bench's Redis is a server of its own when
+     `redis-server` is installed, so nobody else's commands are counted);
+  5. each front end's RSS with 500 sockets open and idle.
+`--quick` is a CI-sized run (fewer samples, smaller rows; about a minute for both setups).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -22,18 +28,21 @@ from pathlib import Path
 
 import ollama
 
-from tests.e2e.client import connect, new_session
-from tests.e2e.servers import ROOT, start_servers
+from bench.streams import Frames, concurrent, idle_sockets_rss, navi_first_token, navi_rate
+from tests.e2e.servers import ROOT, free_port, start_servers
 from tests.fakes.fake_ollama import script
 
 MODEL = "gemma4:26b-a4b-it-q4_K_M"
 # The servers run with the defaults a deployment has, not the short intervals the e2e tests use.
 PRODUCTION_TIMINGS = {"NAVI_LOG_LEVEL": "ERROR", "NAVI_HEARTBEAT_SECONDS": "20", "NAVI_RUN_STALE_SECONDS": "30"}
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+# The targets of each figure: embedded, scaled.
+TARGETS = {
+    "first_token_ms": (5, 10),
+    "rate": (0.95, 0.95),
+    "lag_p99_ms": {200: (150, 300), 500: (300, 500)},
+    "per_token": 0.1,
+    "rss_mb": 150,
+}
 
 
 def start_fake() -> tuple[subprocess.Popen, str]:
@@ -81,95 +90,6 @@ async def direct_rate(url: str, tokens: int) -> float:
     return count / (time.perf_counter() - first)
 
 
-# --- Through Navi ---------------------------------------------------------------------------------------------
-
-
-async def navi_first_token(servers, samples: int) -> tuple[list[float], list[float]]:
-    """Conversations of up to 10 exchanges: a new session every 10 messages."""
-    ws = None
-    first_event, first_token = [], []
-    for i in range(samples + 2):
-        if i % 10 == 0:
-            if ws:
-                await ws.close()
-            ws = await connect(servers.ws_url(servers.url, new_session(servers.url)))
-            await ws.next()
-        started = time.perf_counter()
-        await ws.message("hi " + script({"content": "Hello there"}))
-        start = await ws.until("stream_start")
-        t_start = time.perf_counter()
-        await ws.until("stream_delta")
-        t_token = time.perf_counter()
-        await ws.until("stream_end")
-        if start:
-            first_event.append(t_start - started)
-            first_token.append(t_token - started)
-    await ws.close()
-    return first_event[2:], first_token[2:]  # the first runs warm caches (model info, connections)
-
-
-async def navi_rate(servers, tokens: int) -> tuple[float, bool]:
-    sid = new_session(servers.url)
-    ws = await connect(servers.ws_url(servers.url, sid))
-    await ws.next()
-    await ws.message(script({"tokens": tokens}))
-    text, first = [], None
-    while True:
-        event = await ws.next(60)
-        if event["type"] == "stream_delta":
-            first = first or time.perf_counter()
-            text.append(event["delta"])
-        elif event["type"] == "stream_end":
-            elapsed = time.perf_counter() - first
-            break
-    await ws.close()
-    joined = "".join(text)
-    return joined.count("tok") / elapsed, joined == event["content"]
-
-
-async def one_stream(servers, base: str, sid: str, tokens: int, delay: float, lags: list[float]) -> bool:
-    ws = await connect(servers.ws_url(base, sid))
-    await ws.next()
-    await ws.message(script({"tokens": tokens, "stamp": True, "delay": delay}))
-    parts = []
-    while True:
-        event = await ws.next(120)
-        now = time.time()
-        if event["type"] == "stream_delta":
-            parts.append(event["delta"])
-            for piece in event["delta"].split():
-                lags.append(now - float(piece.strip("<>")))
-        elif event["type"] in ("stream_end", "error", "stream_stopped"):
-            break
-    await ws.close()
-    if event["type"] != "stream_end":
-        return f"ended with {event['type']}: {event.get('message', '')}"
-    if "".join(parts) != event["content"] or not parts:
-        return f"deltas ({len(''.join(parts))} chars) differ from stream_end.content ({len(event['content'])} chars)"
-    return True
-
-
-async def concurrent(servers, sessions: int, tokens: int, delay: float) -> dict:
-    ids = [new_session(servers.front_ends[i % len(servers.front_ends)]) for i in range(sessions)]
-    lags: list[float] = []
-    started = time.perf_counter()
-    results = await asyncio.gather(
-        *(one_stream(servers, servers.front_ends[i % len(servers.front_ends)], sid, tokens, delay, lags)
-          for i, sid in enumerate(ids)),
-        return_exceptions=True,
-    )  # fmt: skip
-    intact = sum(1 for r in results if r is True)
-    return {
-        "sessions": sessions,
-        "intact": intact,
-        "errors": sorted({repr(r) if isinstance(r, BaseException) else r for r in results if r is not True})[:3],
-        "lag_p50_ms": pct(lags, 50) * 1000 if lags else float("nan"),
-        "lag_p99_ms": pct(lags, 99) * 1000 if lags else float("nan"),
-        "tokens": len(lags),
-        "wall_s": time.perf_counter() - started,
-    }
-
-
 def services_up() -> tuple[str | None, str | None]:
     import socket
 
@@ -183,68 +103,158 @@ def services_up() -> tuple[str | None, str | None]:
     return pg, redis
 
 
-async def bench_setup(name: str, fake_url: str, args, **urls) -> None:
+class RedisCounter:
+    """Commands a Redis server ran, from INFO commandstats (the INFO calls themselves left out)."""
+
+    def __init__(self, url: str | None) -> None:
+        import redis
+
+        self.client = redis.Redis.from_url(url) if url else None
+
+    def total(self) -> int | None:
+        if self.client is None:
+            return None
+        stats = self.client.info("commandstats")
+        return sum(v["calls"] for k, v in stats.items() if not k.startswith(("cmdstat_info", "info")))
+
+
+def private_redis(workdir: Path) -> tuple[str, subprocess.Popen] | None:
+    if not shutil.which("redis-server"):
+        return None
+    import redis
+
+    port = free_port()
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            redis.Redis.from_url(url).ping()
+            return url, proc
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    proc.kill()
+    return None
+
+
+def target(value: float, goal: float, *, at_most: bool = True) -> str:
+    met = value <= goal if at_most else value >= goal
+    return f"(target {'<=' if at_most else '>='} {goal:g}: {'met' if met else 'MISSED'})"
+
+
+def per_token(count: int | None, tokens: int) -> str:
+    return "n/a" if count is None or not tokens else f"{count / tokens:.3f}"
+
+
+async def bench_setup(name: str, fake_url: str, args, scaled: bool, **urls) -> None:
+    col = 1 if scaled else 0
     with tempfile.TemporaryDirectory(prefix="navi-bench-") as tmp:
         servers = start_servers(Path(tmp), ollama_url=fake_url, extra_env=PRODUCTION_TIMINGS, **urls)
+        counter = RedisCounter(servers.env.get("REDIS_URL"))
         try:
             print(
                 f"\n## {name}: {len(servers.front_ends)} front end(s)"
-                + (", 2 workers" if servers.uses_workers else ", in-process runner")
+                + (", 2 workers" if servers.uses_workers else ", in-process runner"),
+                flush=True,
             )
             direct = await direct_first_token(fake_url, args.samples)
             first_event, first_token = await navi_first_token(servers, args.samples)
             d50, n50 = statistics.median(direct) * 1000, statistics.median(first_token) * 1000
             print(
                 f"first token: direct p50 {d50:.1f} ms, through Navi p50 {n50:.1f} ms (stream_start p50 "
-                f"{statistics.median(first_event) * 1000:.1f} ms) -> added p50 {n50 - d50:.1f} ms (target <= 10)"
+                f"{statistics.median(first_event) * 1000:.1f} ms) -> added p50 {n50 - d50:.1f} ms "
+                + target(n50 - d50, TARGETS["first_token_ms"][col]),
+                flush=True,
             )
             # Alternate the two readings and take medians: the machine's other work shifts single readings.
-            direct_rates, navi_rates, intact = [], [], True
+            direct_rates, navi_rates, intact, frames = [], [], True, Frames()
+            before = counter.total()
             for _ in range(args.trials):
                 direct_rates.append(await direct_rate(fake_url, args.tokens))
-                rate, ok = await navi_rate(servers, args.tokens)
+                rate, ok = await navi_rate(servers, args.tokens, frames)
                 navi_rates.append(rate)
                 intact = intact and ok
+            commands = None if before is None else counter.total() - before
             direct_tps, navi_tps = statistics.median(direct_rates), statistics.median(navi_rates)
+            streamed = args.tokens * args.trials
             print(
-                f"{args.tokens}-token stream, median of {args.trials}: direct {direct_tps:,.0f} tok/s, through Navi {navi_tps:,.0f} tok/s "
-                f"-> ratio {navi_tps / direct_tps:.2f} (target >= 0.9), intact: {intact}"
+                f"{args.tokens}-token stream, median of {args.trials}: direct {direct_tps:,.0f} tok/s, through Navi "
+                f"{navi_tps:,.0f} tok/s -> ratio {navi_tps / direct_tps:.2f} "
+                + target(navi_tps / direct_tps, TARGETS["rate"][col], at_most=False)
+                + f", intact: {intact}; per token: {per_token(frames.count, streamed)} WebSocket messages, "
+                f"{per_token(commands, streamed)} Redis commands",
+                flush=True,
             )
-            result = await concurrent(servers, args.sessions, args.stream_tokens, args.delay)
+            for sessions in args.sessions:
+                before = counter.total()
+                result = await concurrent(servers, sessions, args.stream_tokens, args.delay)
+                commands = None if before is None else counter.total() - before
+                streamed = sessions * args.stream_tokens
+                goal = TARGETS["lag_p99_ms"].get(sessions, TARGETS["lag_p99_ms"][500])[col]
+                print(
+                    f"{sessions} sessions x {args.stream_tokens} tokens at {1 / args.delay:.0f} tok/s: "
+                    f"{result.intact}/{sessions} intact, lag p50 {result.lag_ms(50):.1f} ms, p99 "
+                    f"{result.lag_ms(99):.1f} ms {target(result.lag_ms(99), goal)}, {len(result.lags)} tokens in "
+                    f"{result.wall_s:.1f} s; per token: {per_token(result.frames, streamed)} WebSocket messages, "
+                    f"{per_token(commands, streamed)} Redis commands",
+                    flush=True,
+                )
+                if result.errors:
+                    print("errors:", *result.errors, sep="\n  ")
+            rss = await idle_sockets_rss(servers, args.idle_sockets)
             print(
-                f"{result['sessions']} concurrent sessions x {args.stream_tokens} tokens at {1 / args.delay:.0f} tok/s: "
-                f"{result['intact']}/{result['sessions']} intact, lag p50 {result['lag_p50_ms']:.1f} ms, "
-                f"p99 {result['lag_p99_ms']:.1f} ms (target <= 300), {result['tokens']} tokens in {result['wall_s']:.1f} s"
+                f"RSS with {args.idle_sockets} idle sockets per front end: "
+                + ", ".join(f"{after:.0f} MB (from {idle:.0f} MB)" for idle, after in rss)
+                + " "
+                + target(max(after for _, after in rss), TARGETS["rss_mb"]),
+                flush=True,
             )
-            if result["errors"]:
-                print("errors:", *result["errors"], sep="\n  ")
         finally:
             servers.stop()
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--samples", type=int, default=30)
+    parser.add_argument("--quick", action="store_true", help="a CI-sized run: fewer samples, smaller rows")
+    parser.add_argument("--samples", type=int)
     parser.add_argument("--tokens", type=int, default=5000)
-    parser.add_argument("--trials", type=int, default=5, help="alternating direct/Navi readings of the stream rate")
-    parser.add_argument("--sessions", type=int, default=200)
-    parser.add_argument("--stream-tokens", type=int, default=100)
+    parser.add_argument("--trials", type=int, help="alternating direct/Navi readings of the stream rate")
+    parser.add_argument("--sessions", type=lambda s: [int(n) for n in s.split(",")], help="rows, e.g. 200,500")
+    parser.add_argument("--stream-tokens", type=int)
     parser.add_argument("--delay", type=float, default=0.05, help="seconds between tokens of each concurrent stream")
+    parser.add_argument("--idle-sockets", type=int, default=500)
     parser.add_argument("--only", choices=["embedded", "scaled"])
     args = parser.parse_args()
+    defaults = {"samples": 12, "trials": 2, "sessions": [200, 500], "stream_tokens": 30} if args.quick else {}
+    defaults = {"samples": 30, "trials": 5, "sessions": [200, 500], "stream_tokens": 100, **defaults}
+    for key, value in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
     fake, fake_url = start_fake()
+    redis_dir = tempfile.TemporaryDirectory(prefix="navi-bench-redis-")
+    own_redis = None
     try:
         print(f"Navi benchmark against the fake Ollama at {fake_url} ({os.cpu_count()} cores)")
         if args.only in (None, "embedded"):
-            await bench_setup("embedded (SQLite, in-memory layer)", fake_url, args, database_url="", redis_url="")
+            await bench_setup(
+                "embedded (SQLite, in-memory layer)", fake_url, args, False, database_url="", redis_url=""
+            )
         pg, redis = services_up()
         if args.only in (None, "scaled"):
             if pg and redis:
-                await bench_setup("scaled (PostgreSQL + Redis)", fake_url, args, database_url=pg, redis_url=redis)
+                own_redis = private_redis(Path(redis_dir.name))
+                redis = own_redis[0] if own_redis else redis
+                await bench_setup("scaled (PostgreSQL + Redis)", fake_url, args, True, database_url=pg, redis_url=redis)
             else:
                 print("\n## scaled: skipped, PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 must both answer")
     finally:
         fake.terminate()
+        if own_redis:
+            own_redis[1].terminate()
+        redis_dir.cleanup()
 
 
 if __name__ == "__main__":
