@@ -12,7 +12,6 @@ import logging
 import signal
 import sys
 
-from agents_app.mcp.pool import close_mcp_pool
 from sessions_app.layer_outages import OutageTolerantWorker
 
 logger = logging.getLogger(__name__)
@@ -21,6 +20,10 @@ CLOSE_TIMEOUT = 15.0  # the SDK gives each stdio server 2 s to end, then termina
 
 
 async def mcp_connections_close() -> None:
+    if "agents_app.mcp.pool" not in sys.modules:
+        return  # no run ever used an MCP server here: the SDK (tens of MB) was never loaded, and is not now
+    from agents_app.mcp.pool import close_mcp_pool
+
     try:
         await asyncio.wait_for(close_mcp_pool(), CLOSE_TIMEOUT)
     except TimeoutError:

@@ -119,10 +119,13 @@ def _load_mcp_tools(taken: set[str]) -> list[Tool]:
     from django.conf import settings
 
     from agents_app.mcp.config import parse_servers
-    from agents_app.mcp.tools import mcp_tools
 
     servers, problems = parse_servers(settings.NAVI_MCP_DOCUMENT)
-    tools, failures = mcp_tools(servers, taken)
+    tools, failures = [], {}
+    if servers:  # the MCP SDK is imported only when a server is configured: it costs tens of MB in every process
+        from agents_app.mcp.tools import mcp_tools
+
+        tools, failures = mcp_tools(servers, taken)
     _mcp_servers.clear()
     _mcp_servers.update(servers)
     _mcp_down.clear()
@@ -161,6 +164,8 @@ def known_tool_names() -> KnownToolNames:
 
 def expand_tools(names) -> tuple[str, ...]:
     """Profile tool names with `mcp:<server>` replaced by that server's tools."""
+    if not any(isinstance(name, str) and name.startswith("mcp:") for name in names):
+        return tuple(dict.fromkeys(names))  # as expand_tool_names does, without loading the MCP SDK
     from agents_app.mcp.tools import expand_tool_names
 
     return expand_tool_names(names, tool_registry().all())

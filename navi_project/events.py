@@ -43,6 +43,8 @@ TOOL_TEXT_CHARS = 64 * 1024
 # Deltas get half: the relay merges a few KB of deltas into one event, which must still fit.
 DELTA_MAX_BYTES = EVENT_MAX_BYTES // 2
 TRUNCATED_FIELDS = "truncated_fields"
+# A delta of at most this many characters fits as JSON whatever they are (12 bytes each at most: a surrogate pair).
+_SURELY_FITS_CHARS = (DELTA_MAX_BYTES - 256) // 12
 _MAX_NESTING = 32
 
 
@@ -113,6 +115,8 @@ def stream_start() -> dict:
 
 
 def thinking_delta(delta: str) -> dict:
+    if len(delta) <= _SURELY_FITS_CHARS:
+        return {"type": THINKING_DELTA, "delta": delta}
     return fit_event({"type": THINKING_DELTA, "delta": delta}, max_bytes=DELTA_MAX_BYTES)
 
 
@@ -157,6 +161,8 @@ def tool_call(tool: str, args: dict, result: str, success: bool, *, is_subagent:
 
 
 def stream_delta(delta: str) -> dict:
+    if len(delta) <= _SURELY_FITS_CHARS:  # a token: no need to measure it (one per token, on the stream's path)
+        return {"type": STREAM_DELTA, "delta": delta}
     return fit_event({"type": STREAM_DELTA, "delta": delta}, max_bytes=DELTA_MAX_BYTES)
 
 
