@@ -9,7 +9,8 @@ For each setup (embedded: one daphne with the in-process runner on SQLite; scale
   4. per streamed token, the WebSocket messages the clients received and (scaled) the Redis commands the
      servers ran (INFO commandstats before and after; the bench's Redis is a server of its own when
      `redis-server` is installed, so nobody else's commands are counted);
-  5. each front end's RSS with 500 sockets open and idle.
+  5. each front end's RSS with 500 sockets open and idle: on a fresh server, and after the rows above (what
+     the load left allocated).
 `--quick` is a CI-sized run: fewer samples, rows of 100 and 200 sessions, 200 idle sockets (both setups in
 about 90 s on 2 cores).
 """
@@ -150,6 +151,16 @@ def per_token(count: int | None, tokens: int) -> str:
     return "n/a" if count is None or not tokens else f"{count / tokens:.3f}"
 
 
+def print_rss(when: str, rss: list[tuple[float, float]], args) -> None:
+    print(
+        f"RSS with {args.idle_sockets} idle sockets per front end, {when}: "
+        + ", ".join(f"{after:.0f} MB (from {idle:.0f} MB)" for idle, after in rss)
+        + " "
+        + target(max(after for _, after in rss), TARGETS["rss_mb"]),
+        flush=True,
+    )
+
+
 async def bench_setup(name: str, fake_url: str, args, scaled: bool, **urls) -> None:
     col = 1 if scaled else 0
     with tempfile.TemporaryDirectory(prefix="navi-bench-") as tmp:
@@ -161,6 +172,7 @@ async def bench_setup(name: str, fake_url: str, args, scaled: bool, **urls) -> N
                 + (", 2 workers" if servers.uses_workers else ", in-process runner"),
                 flush=True,
             )
+            print_rss("fresh", await idle_sockets_rss(servers, args.idle_sockets), args)
             direct = await direct_first_token(fake_url, args.samples)
             first_event, first_token = await navi_first_token(servers, args.samples)
             d50, n50 = statistics.median(direct) * 1000, statistics.median(first_token) * 1000
@@ -205,14 +217,7 @@ async def bench_setup(name: str, fake_url: str, args, scaled: bool, **urls) -> N
                 )
                 if result.errors:
                     print("errors:", *result.errors, sep="\n  ")
-            rss = await idle_sockets_rss(servers, args.idle_sockets)
-            print(
-                f"RSS with {args.idle_sockets} idle sockets per front end: "
-                + ", ".join(f"{after:.0f} MB (from {idle:.0f} MB)" for idle, after in rss)
-                + " "
-                + target(max(after for _, after in rss), TARGETS["rss_mb"]),
-                flush=True,
-            )
+            print_rss("after the rows above", await idle_sockets_rss(servers, args.idle_sockets), args)
         finally:
             servers.stop()
 
