@@ -28,9 +28,12 @@ test: venv browser
 browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
-# Figures for the README: relay latency, throughput and 200 concurrent streams, in-process and with Redis.
+# Figures for the README: first token, stream rate, 200 and 500 concurrent streams, per-token Redis commands
+# and WebSocket messages, idle-socket RSS (bench.run); the session lists at 10,000 sessions (bench.lists).
+# Embedded, then PostgreSQL + Redis when they answer. BENCH_ARGS=--quick for a CI-sized run.
 bench: venv
 	$(PY) -m bench.run $(BENCH_ARGS)
+	$(PY) -m bench.lists $(BENCH_ARGS)
 
 # GET /admin/sessions over 10,000 sessions (docs/admin.md), embedded and, when they answer, PostgreSQL + Redis.
 bench-admin: venv
