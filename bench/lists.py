@@ -95,14 +95,14 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, help="sessions of 20 messages (default 10,000)")
     parser.add_argument("--long", type=int, default=2_000, help="messages of the long session")
     parser.add_argument("--requests", type=int, help="timed requests per case (default 200)")
-    parser.add_argument("--only", choices=["embedded", "postgresql"])
+    parser.add_argument("--only", choices=["embedded", "scaled"], help="scaled: PostgreSQL (as make bench names it)")
     args = parser.parse_args()
     sessions = args.sessions or (1_000 if args.quick else 10_000)
     requests = args.requests or (30 if args.quick else 200)
     options = {"sessions": sessions, "long": args.long, "requests": requests, "budget": 3.0 if args.quick else 20.0}
     if args.only in (None, "embedded"):
         bench("embedded (SQLite)", database_url="", redis_url="", **options)
-    if args.only in (None, "postgresql"):
+    if args.only in (None, "scaled"):
         pg, _ = services_up()
         if pg:
             # One front end on PostgreSQL, its runner in-process: the lists read the database only.
