@@ -153,7 +153,6 @@ def oauth_navi(fake_ollama_server, oauth_server, tmp_path_factory):
         tmp_path_factory.mktemp("oauth-navi"),
         ollama_url=fake_ollama_server.url,
         port=oauth_server.navi_port,
-        redis_db_offset=2,
         extra_env={
             "NAVI_AUTH_MODE": "oauth",
             "NAVI_PUBLIC_URL": base,

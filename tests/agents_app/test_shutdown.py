@@ -61,7 +61,6 @@ def clock_navi(fake_ollama_server, tmp_path):
     navi = start_servers(
         tmp_path / "servers",
         ollama_url=fake_ollama_server.url,
-        redis_db_offset=5,
         extra_env={"NAVI_MCP_CONFIG": str(config), "NAVI_PROFILES_DIR": str(profiles)},
     )
     navi.marker = str(wrapper)

@@ -47,7 +47,6 @@ def test_the_serving_processes_list_each_servers_tools_at_start_up_and_name_a_fa
     navi = start_servers(
         tmp_path / "servers",
         ollama_url=fake_ollama_server.url,
-        redis_db_offset=6,
         extra_env={"NAVI_MCP_CONFIG": str(config)},
     )
     try:

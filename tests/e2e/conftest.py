@@ -37,7 +37,6 @@ def mcp_navi(fake_ollama_server, notes_server, tmp_path_factory):  # noqa: F811
     navi = start_servers(
         workdir / "servers",
         ollama_url=fake_ollama_server.url,
-        redis_db_offset=3,
         extra_env={
             "NAVI_MCP_CONFIG": str(config),
             "NAVI_PROFILES_DIR": str(profiles),

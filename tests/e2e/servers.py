@@ -48,14 +48,22 @@ def _drop_postgres_database(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _other_redis_db(url: str, offset: int = 1) -> str:
-    """Another Redis database number, so these servers' workers never take the in-test runner's messages
-    (nor another set of servers' ones)."""
+# Redis database numbers that a set of servers holds now. Each set gets one of its own, released at stop():
+# workers of two sets on one database would take each other's `run.start` messages (a run sent to servers of
+# one database started by workers of another, which never find it), and the in-test runner keeps the base one.
+_redis_dbs_held: set[int] = set()
+
+
+def _lease_redis_db(url: str) -> tuple[str, int]:
     from urllib.parse import urlsplit, urlunsplit
 
     parts = urlsplit(url)
-    db = int(parts.path.strip("/") or 0)
-    return urlunsplit(parts._replace(path=f"/{(db + offset) % 16}"))
+    base = int(parts.path.strip("/") or 0)
+    free = [db for db in range(16) if db != base and db not in _redis_dbs_held]
+    if not free:
+        raise RuntimeError("every Redis database is held by a running set of test servers")
+    _redis_dbs_held.add(free[0])
+    return urlunsplit(parts._replace(path=f"/{free[0]}")), free[0]
 
 
 @dataclass
@@ -164,7 +172,6 @@ def start_servers(
     database_url: str | None = None,
     redis_url: str | None = None,
     port: int | None = None,
-    redis_db_offset: int = 1,
     workers: bool | None = None,
 ) -> NaviServers:
     """Migrate a fresh database and start the servers. URLs default to DATABASE_URL / REDIS_URL of this process;
@@ -198,13 +205,15 @@ def start_servers(
     else:
         env["DATABASE_URL"] = f"sqlite:///{workdir / 'navi.sqlite3'}"
     if env.get("REDIS_URL"):
-        env["REDIS_URL"] = _other_redis_db(env["REDIS_URL"], redis_db_offset)
+        env["REDIS_URL"], redis_db = _lease_redis_db(env["REDIS_URL"])
     if workers is None:
         workers = bool(env.get("REDIS_URL"))
     if env.get("REDIS_URL") and not workers:
         env["NAVI_RUNNER"] = "inprocess"
     env.update(extra_env or {})
     servers = NaviServers(workdir=workdir, env=env)
+    if env.get("REDIS_URL"):
+        servers.cleanups.append(lambda: _redis_dbs_held.discard(redis_db))
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     servers.start_front_end("front-1", port)
     if workers:

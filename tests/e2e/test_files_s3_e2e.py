@@ -21,7 +21,6 @@ def navi_s3(fake_ollama_server, s3_server, tmp_path_factory):
     servers = start_servers(
         tmp_path_factory.mktemp("navi-s3"),
         ollama_url=fake_ollama_server.url,
-        redis_db_offset=3,
         extra_env={
             "NAVI_STORAGE": "s3", "AWS_STORAGE_BUCKET_NAME": bucket.name, "AWS_S3_ENDPOINT_URL": s3_server.url,
             "AWS_S3_REGION_NAME": REGION, "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
