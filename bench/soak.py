@@ -25,7 +25,8 @@ from urllib.parse import urlsplit
 import httpx
 import websockets
 
-from bench.run import pct, start_fake
+from bench.run import start_fake
+from bench.streams import pct
 from tests.e2e.servers import start_servers
 from tests.fakes.fake_ollama import script
 
