@@ -138,13 +138,19 @@ ACTIONS = {
 }
 
 
-def main() -> None:
+def run_action(actions: dict) -> None:
+    """The command line of a seeding module: set Django up, run the action its JSON argument names, print the
+    result as JSON (what `seed` reads back)."""
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "navi_project.settings")
     django.setup()
     request = json.loads(sys.argv[1])
-    print(json.dumps(ACTIONS[request.pop("action")](**request)))
+    print(json.dumps(actions[request.pop("action")](**request)))
+
+
+def main() -> None:
+    run_action(ACTIONS)
 
 
 if __name__ == "__main__":

@@ -11,9 +11,6 @@ The sessions' list fields (message_count, preview) are written with them, as mes
 
 from __future__ import annotations
 
-import json
-import os
-import sys
 from datetime import UTC, datetime, timedelta
 
 MODULE = "tests.sessions_app.seeding"
@@ -87,12 +84,9 @@ ACTIONS = {"conversations": _conversations}
 
 
 def main() -> None:
-    import django
+    from tests.admin_app.seeding import run_action
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "navi_project.settings")
-    django.setup()
-    request = json.loads(sys.argv[1])
-    print(json.dumps(ACTIONS[request.pop("action")](**request)))
+    run_action(ACTIONS)
 
 
 if __name__ == "__main__":

@@ -7,36 +7,17 @@ from __future__ import annotations
 import importlib
 
 import pytest
-from channels.layers import channel_layers
 from django.apps import apps
 
-from accounts_app.services import user_get_or_create_owner
 from sessions_app.models import Message, Role, Session
 from sessions_app.services import run_progress, runs
 from sessions_app.services.messages import message_add
 from sessions_app.services.sessions import session_create, session_delete
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_layer")]
 
 SUMMARY = {"role": "system", "content": "Summary: they talked.", "is_summary": True}
 MARKER = {"role": "system", "content": "Earlier messages were summarized.", "is_compression": True}
-
-
-@pytest.fixture(autouse=True)
-def fresh_layer():
-    channel_layers.backends.clear()
-    yield
-    channel_layers.backends.clear()
-
-
-@pytest.fixture
-def owner():
-    return user_get_or_create_owner()
-
-
-@pytest.fixture
-def session(owner):
-    return session_create(user=owner, profile_id="secretary")
 
 
 def recounted(session: Session) -> tuple[int, str]:

@@ -9,10 +9,10 @@ from datetime import timedelta
 
 import pytest
 from asgiref.sync import async_to_sync
-from channels.layers import channel_layers, get_channel_layer
+from channels.layers import get_channel_layer
 from django.utils import timezone
 
-from accounts_app.services import UserClaims, user_get_or_create_owner, user_sync_from_login
+from accounts_app.services import UserClaims, user_sync_from_login
 from navi_project.errors import ApplicationError
 from sessions_app.models import Message, Role, Run, RunStatus
 from sessions_app.runlog import run_log
@@ -20,24 +20,7 @@ from sessions_app.services import runs
 from sessions_app.services.dispatch import RUNNER_CHANNEL
 from sessions_app.services.sessions import session_create
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_layer():
-    channel_layers.backends.clear()
-    yield
-    channel_layers.backends.clear()
-
-
-@pytest.fixture
-def owner():
-    return user_get_or_create_owner()
-
-
-@pytest.fixture
-def session(owner):
-    return session_create(user=owner, profile_id="secretary")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_layer")]
 
 
 def submit(owner, session, content="hello") -> Run:
