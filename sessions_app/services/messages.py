@@ -13,6 +13,7 @@ from uuid import UUID
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from sessions_app.models import PREVIEW_CHARS, Message, Session
 
@@ -26,14 +27,17 @@ def message_preview(message: Message) -> str | None:
 
 
 @transaction.atomic(savepoint=False)
-def message_add(*, session_id: UUID, **fields: Any) -> Message:
-    """Store a message of the session. Callers that write several hold the session's row lock (all do), so a
-    later message is a later id and the preview is always the last one's."""
+def message_add(*, session_id: UUID, touch: bool = False, **fields: Any) -> Message:
+    """Store a message of the session; `touch` marks the session active now, in the same update of its row.
+    Callers that write several hold the session's row lock (all do), so a later message is a later id and the
+    preview is always the last one's."""
     message = Message.objects.create(session_id=session_id, **fields)
+    changes: dict[str, Any] = {"last_active": timezone.now()} if touch else {}
     if message.in_display:
-        changes: dict[str, Any] = {"message_count": F("message_count") + 1}
+        changes["message_count"] = F("message_count") + 1
         preview = message_preview(message)
         if preview is not None:
             changes["preview"] = preview
+    if changes:
         Session.objects.filter(id=session_id).update(**changes)
     return message

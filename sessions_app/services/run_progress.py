@@ -97,9 +97,7 @@ def run_finish(*, run_id: UUID, owner_token: UUID, status: str, error: str = "")
 @transaction.atomic
 def message_append(*, session_id: UUID, run_id: UUID, owner_token: UUID, **fields: Any) -> Message:
     _hold(session_id=session_id, run_id=run_id, owner_token=owner_token)
-    message = message_add(session_id=session_id, run_id=run_id, **fields)
-    Session.objects.filter(id=session_id).update(last_active=timezone.now())
-    return message
+    return message_add(session_id=session_id, run_id=run_id, touch=True, **fields)
 
 
 @transaction.atomic
