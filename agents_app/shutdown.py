@@ -2,7 +2,7 @@
 
 A stdio server ends when the SDK closes its stdin, and is terminated if it does not; a process that simply dies
 leaves a server that does not watch its stdin running. `runworker` stops on its own signal handlers
-(`AgentWorker`); daphne stops its reactor, whose shutdown waits for the close (`close_at_reactor_shutdown`).
+(`AgentWorker`), and a signal that comes while it starts is held until it serves (`hold_stop_signals`); daphne stops its reactor, whose shutdown waits for the close (`close_at_reactor_shutdown`).
 """
 
 from __future__ import annotations
@@ -30,6 +30,18 @@ async def mcp_connections_close() -> None:
         logger.warning("MCP connections did not close within %g s", CLOSE_TIMEOUT)
 
 
+_held_signals: list[int] = []
+
+
+def hold_stop_signals() -> None:
+    """Keep a SIGTERM or SIGINT that comes while `runworker` starts, for the worker to act on once it serves.
+
+    Loading the application lists the MCP servers' tools, which starts each stdio server and takes seconds; a
+    signal in that time would otherwise kill the process with the default action and leave a server running."""
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda received, _frame: _held_signals.append(received))
+
+
 class AgentWorker(OutageTolerantWorker):
     """`runworker`'s worker: SIGTERM and SIGINT stop the listeners, then the MCP connections are closed. A
     channel-layer outage does not stop it: its runs go on, their events held until the layer is back."""
@@ -42,6 +54,8 @@ class AgentWorker(OutageTolerantWorker):
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, serving.cancel)
         try:
+            if _held_signals:
+                raise asyncio.CancelledError  # stopped while it started: it ends now, as cleanly as later
             await self.arun()
         except asyncio.CancelledError:
             logger.info("worker stopping")
