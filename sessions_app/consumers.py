@@ -116,6 +116,7 @@ class SessionConsumer(RunRelayMixin, LayerOutageMixin, AsyncWebsocketConsumer):
     async def disconnect(self, code):
         if self.heartbeat_task:
             self.heartbeat_task.cancel()
+        self.relay_end()
         try:
             if getattr(self, "group", None):
                 await self.channel_layer.group_discard(self.group, self.channel_name)

@@ -3,11 +3,13 @@
 Each socket remembers the last sequence number it sent of the run it follows; the log fills any gap and drops
 repeats, so replay plus live events are every event exactly once. A socket whose run has gone quiet asks the
 database how it stands (`run_check`): a run whose end never reached the log gets it appended there, once, from
-the run's stored state, so every socket watching it is told. Mixed into SessionConsumer, which sends (`_send_text`).
+the run's stored state, so every socket watching it is told (a run closed moments ago is its runner's to tell:
+the socket looks again a little later). Mixed into SessionConsumer, which sends (`_send_text`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections import deque
@@ -29,6 +31,11 @@ class RunRelayMixin:
         self.last_seq = -1
         self.last_entry: LogEntry | None = None  # the last of the run's events sent to this socket
         self.replayed = False
+        self.later_checks: set[asyncio.Task] = set()
+
+    def relay_end(self) -> None:
+        for task in getattr(self, "later_checks", ()):  # none when the socket closed before it was accepted
+            task.cancel()
 
     async def run_check(self, message):
         """Sent by this socket's heartbeat to itself, so it runs between event handlers, never amid one."""
@@ -40,7 +47,12 @@ class RunRelayMixin:
             logger.exception("run check of run %s failed", run_id)
 
     async def _repair(self, run_id: str) -> None:
-        terminal = await database_sync_to_async(run_check)(run_id=UUID(run_id))
+        check = await database_sync_to_async(run_check)(run_id=UUID(run_id))
+        if check.look_again_in:
+            task = asyncio.create_task(self._check_later(run_id, check.look_again_in))
+            self.later_checks.add(task)
+            task.add_done_callback(self.later_checks.discard)
+        terminal = check.terminal
         entries = await run_log().read(run_id)
         if terminal is not None and not _has_terminal(entries):
             # Appended once however many front ends repair at once (the log refuses a second final entry).
@@ -63,6 +75,13 @@ class RunRelayMixin:
             await self._send_text(text)
             return await self._after(LogEntry(self.last_seq, text, final=True))
         self._ended(run_id)  # it has ended; what it still had to send (context_compressed) was lost
+
+    async def _check_later(self, run_id: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        try:
+            await self.channel_layer.send(self.channel_name, {"type": "run.check", "run_id": run_id})
+        except Exception as exc:  # the layer's blip: the heartbeat looks again
+            logger.warning("a later run check of run %s failed: %r", run_id, exc)
 
     def _track(self, run_id: str) -> None:
         self.run_id, self.last_seq, self.last_entry, self.replayed = run_id, -1, None, False

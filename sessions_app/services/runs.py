@@ -21,6 +21,9 @@ from sessions_app.services.messages import message_add
 if TYPE_CHECKING:
     from accounts_app.models import User
 
+# The runner that closes a run publishes its end (and a context_compressed after it) right after: a repair waits
+# this long after the close, so it never writes a synthesized end over the runner's own.
+END_TELLING_GRACE = timedelta(seconds=3)
 RUN_IN_PROGRESS = "A reply is still being generated in this session; wait for it or stop it first."
 SESSION_DELETED = "The session was deleted."
 
@@ -141,15 +144,26 @@ def run_end_for_deleted_session(*, session_id: UUID) -> None:
     publish_final_after_commit(session_id=session_id, run_id=run.id, event=events.error(SESSION_DELETED))
 
 
-def run_check(*, run_id: UUID) -> dict | None:
+@dataclass(frozen=True)
+class RunCheck:
+    """How a quiet run stands, for the socket that follows it."""
+
+    terminal: dict | None  # the end its stored state calls for, once it has ended; None while it goes on
+    look_again_in: float = 0.0  # closed moments ago: its runner should tell it now; if not, look after this long
+
+
+def run_check(*, run_id: UUID) -> RunCheck:
     """For a socket following a run that has gone quiet: fail it if its runner is gone; once it has ended, the
-    terminal event its stored state calls for (None while it is still going)."""
+    terminal event its stored state calls for."""
     run = Run.objects.filter(id=run_id).first()
     if run is None:  # deleted with its session
-        return events.error(SESSION_DELETED)
-    if run.status in ACTIVE_RUN_STATUSES and not run_fail_if_stale(run=run):
-        return None
-    return run_terminal_event(run_id=run.id)
+        return RunCheck(events.error(SESSION_DELETED))
+    if run.status in ACTIVE_RUN_STATUSES:
+        if not run_fail_if_stale(run=run):
+            return RunCheck(None)
+    elif run.finished_at is not None and (since := timezone.now() - run.finished_at) < END_TELLING_GRACE:
+        return RunCheck(None, look_again_in=(END_TELLING_GRACE - since).total_seconds())
+    return RunCheck(run_terminal_event(run_id=run.id))
 
 
 def run_outcome(*, run_id: UUID) -> RunOutcome | None:

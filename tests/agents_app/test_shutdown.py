@@ -21,8 +21,6 @@ from tests.e2e.client import connect, new_session
 from tests.e2e.servers import ROOT, start_servers
 from tests.fakes.fake_ollama import script
 
-pytestmark = pytest.mark.asyncio
-
 PROFILE = """\
 id: clock
 name: Clock
@@ -96,6 +94,7 @@ def clock_navi(fake_ollama_server, tmp_path):
     stop_clock_navi(navi)
 
 
+@pytest.mark.asyncio
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 async def test_a_runner_stopped_by_a_signal_ends_its_stdio_mcp_server_within_seconds(clock_navi, signum):
     runners = [n for n in clock_navi.processes if n.startswith("worker")] or ["front-1"]
@@ -124,7 +123,7 @@ async def test_a_runner_stopped_by_a_signal_ends_its_stdio_mcp_server_within_sec
     wait_for(lambda: not process_group(server), timeout=8)
 
 
-async def test_a_worker_stopped_while_it_starts_ends_cleanly_and_closes_the_server_it_started(tmp_path):
+def test_a_worker_stopped_while_it_starts_ends_cleanly_and_closes_the_server_it_started(tmp_path):
     # Loading the application lists the MCP tools, starting the stdio server: a SIGTERM meanwhile is held, not
     # fatal. The worker's own channel layer and database (in memory, SQLite): it stops before it would use them.
     config, wrapper = clock_config(tmp_path, server_delay=3)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from django.utils import timezone
 
 from accounts_app.services import user_get_or_create_owner
 from sessions_app.models import Message, Role, Run, RunStatus
-from sessions_app.runlog import run_log
+from sessions_app.runlog import publish, run_log
 from sessions_app.services.sessions import session_create
 from tests.sessions_app.test_consumer import open_socket
 
@@ -81,4 +83,24 @@ async def test_a_socket_told_of_a_run_deleted_unannounced_gets_an_error_naming_i
     await database_sync_to_async(Run.objects.filter(id=run_id).delete)()
     events = await events_until(ws, "error")
     assert events == [{"type": "error", "message": "The session was deleted."}]
+    await ws.disconnect()
+
+
+async def test_a_run_closed_moments_ago_is_told_by_its_runner_with_what_follows_its_end(settings):
+    # A socket's repair that comes between the runner's close and its publish leaves the end to the runner, whose
+    # context_compressed (sent after stream_end) would otherwise be refused by a log already holding an end.
+    settings.NAVI_HEARTBEAT_SECONDS = 0.2
+    sid, run_id = await running_run()
+    await run_log().append(run_id, json.dumps({"type": "stream_start"}), False)
+    ws = await open_socket(sid)
+    assert [(await ws.receive_json_from())["type"] for _ in range(3)] == ["stream_start", "replay_start", "replay_end"]
+    await finish_without_telling(run_id)
+    await asyncio.sleep(1.0)  # heartbeats, each a repair, while the runner writes the summary
+    layer = get_channel_layer()
+    await publish(layer=layer, session_id=sid, run_id=run_id, text=json.dumps({"type": "stream_end"}), final=False)
+    compressed = json.dumps({"type": "context_compressed"})
+    await publish(layer=layer, session_id=sid, run_id=run_id, text=compressed, final=True)
+    events = await events_until(ws, "session_sync")
+    assert [e["type"] for e in events] == ["stream_end", "context_compressed", "session_sync"]
+    assert [e.final for e in await run_log().read(run_id)] == [False, False, True]
     await ws.disconnect()

@@ -124,10 +124,22 @@ def test_at_start_every_active_run_of_an_earlier_process_is_failed(owner):
 def test_a_quiet_runs_check_says_still_going_ended_or_deleted(owner, session):
     run = submit(owner, session)
     Run.objects.filter(id=run.id).update(status=RunStatus.RUNNING, heartbeat_at=timezone.now())
-    assert runs.run_check(run_id=run.id) is None
+    assert runs.run_check(run_id=run.id) == runs.RunCheck(None)
     Message.objects.create(session=session, run=run, role=Role.ASSISTANT, content="All done", token_count=3)
     Run.objects.filter(id=run.id).update(status=RunStatus.COMPLETED)
-    ended = runs.run_check(run_id=run.id)
+    ended = runs.run_check(run_id=run.id).terminal
     assert (ended["type"], ended["content"], ended["token_count"]) == ("stream_end", "All done", 3)
     session.delete()
-    assert runs.run_check(run_id=run.id) == {"type": "error", "message": runs.SESSION_DELETED}
+    assert runs.run_check(run_id=run.id).terminal == {"type": "error", "message": runs.SESSION_DELETED}
+
+
+def test_a_run_closed_moments_ago_is_left_to_its_runner_to_tell(owner, session):
+    # Its runner publishes the end (and a context_compressed after it) right after the close: no repair yet.
+    run = submit(owner, session)
+    Message.objects.create(session=session, run=run, role=Role.ASSISTANT, content="All done")
+    Run.objects.filter(id=run.id).update(status=RunStatus.COMPLETED, finished_at=timezone.now())
+    check = runs.run_check(run_id=run.id)
+    assert check.terminal is None and 0 < check.look_again_in <= runs.END_TELLING_GRACE.total_seconds()
+    Run.objects.filter(id=run.id).update(finished_at=timezone.now() - runs.END_TELLING_GRACE)
+    assert runs.run_check(run_id=run.id) == runs.RunCheck(runs.run_terminal_event(run_id=run.id))
+    assert runs.run_check(run_id=run.id).terminal["content"] == "All done"
