@@ -23,6 +23,7 @@ import ollama
 from agents_app.engine import ChatMessage, Completion, LLMChunk, LLMError
 from agents_app.model_context import num_ctx_for_model
 from agents_app.ollama_wire import chat_payload, chunk_from_part
+from agents_app.silence import SilenceLimit
 
 
 @dataclass(frozen=True)
@@ -128,18 +129,21 @@ class OllamaLLM:
     async def _parts(self, payload: dict, model: str) -> AsyncIterator[dict]:
         """The stream's parts, the first within the first-byte limit and each next within the silence limit."""
         stream = await self._client().chat_parts(payload)
-        limit, first = self.first_byte_timeout, True
-        async with aclosing(stream):
-            while True:
-                try:
-                    async with asyncio.timeout(limit):  # in this task: the stream's context must not change tasks
-                        part = await anext(stream)
-                except StopAsyncIteration:
-                    return
-                except TimeoutError:
-                    raise self._timed_out(model, first=first) from None
-                yield part
-                limit, first = self.read_timeout, False
+        first = True
+        try:
+            # In this task: the stream's context must not change tasks. One timer per limit (agents_app.silence).
+            async with aclosing(stream), SilenceLimit(self.first_byte_timeout) as silence:
+                while True:
+                    async with silence.reading():
+                        part = await anext(stream, None)
+                    if part is None:
+                        return
+                    yield part
+                    if first:
+                        first = False
+                        silence.set_limit(self.read_timeout)
+        except TimeoutError:
+            raise self._timed_out(model, first=first) from None
 
     async def chat(
         self,

@@ -80,16 +80,18 @@ async def direct_first_token(url: str, samples: int) -> list[float]:
 
 
 async def direct_rate(url: str, tokens: int) -> float:
+    """Tokens per second from the request to the last token, as bench.streams.navi_rate counts Navi's."""
     client = ollama.AsyncClient(host=url, timeout=60)
+    started = time.perf_counter()
     stream = await client.chat(
         model=MODEL, messages=[{"role": "user", "content": script({"tokens": tokens})}], stream=True, think=True
     )
-    count, first = 0, None
+    count = 0
     async for part in stream:
         if part.message.content:
-            first = first or time.perf_counter()
             count += 1
-    return count / (time.perf_counter() - first)
+            last = time.perf_counter()
+    return count / (last - started)
 
 
 def services_up() -> tuple[str | None, str | None]:

@@ -63,18 +63,20 @@ async def navi_first_token(servers, samples: int) -> tuple[list[float], list[flo
 
 
 async def navi_rate(servers, tokens: int, frames: Frames) -> tuple[float, bool]:
+    """Tokens per second from the message sent to the last delta received: the first token's wait counts, as it
+    does in bench.run.direct_rate."""
     ws = await connect(servers.ws_url(servers.url, new_sessions(servers.url, 1)[0]))
     await ws.next()
+    started = time.perf_counter()
     await ws.message(script({"tokens": tokens}))
-    text, first = [], None
+    text = []
     while True:
         event = await ws.next(60)
         frames.count += 1
         if event["type"] == "stream_delta":
-            first = first or time.perf_counter()
             text.append(event["delta"])
+            elapsed = time.perf_counter() - started
         elif event["type"] == "stream_end":
-            elapsed = time.perf_counter() - first
             break
     await ws.close()
     joined = "".join(text)
