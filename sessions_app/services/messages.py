@@ -32,7 +32,8 @@ def message_add(*, session_id: UUID, touch: bool = False, **fields: Any) -> Mess
     Callers that write several hold the session's row lock (all do), so a later message is a later id and the
     preview is always the last one's."""
     message = Message.objects.create(session_id=session_id, **fields)
-    changes: dict[str, Any] = {"last_active": timezone.now()} if touch else {}
+    now = timezone.now()
+    changes: dict[str, Any] = {"last_active": now, "updated_at": now} if touch else {}
     if message.in_display:
         changes["message_count"] = F("message_count") + 1
         preview = message_preview(message)

@@ -61,9 +61,9 @@ def _message_submit(*, user: User, session_id: UUID, message: UserMessage) -> Ru
     if active is not None and not run_fail_if_stale(run=active):
         raise ApplicationError(RUN_IN_PROGRESS, 409)
     run = Run.objects.create(session=session)
-    message_add(session_id=session.id, run=run, role=Role.USER, content=message.content, images=list(message.images))
-    session.last_active = timezone.now()
-    session.save(update_fields=["last_active", "updated_at"])
+    message_add(
+        session_id=session.id, run=run, role=Role.USER, content=message.content, images=list(message.images), touch=True
+    )
     run_enqueue(run_id=run.id)
     return run
 

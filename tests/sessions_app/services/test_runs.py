@@ -10,6 +10,8 @@ from datetime import timedelta
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts_app.services import UserClaims, user_sync_from_login
@@ -143,3 +145,14 @@ def test_a_run_closed_moments_ago_is_left_to_its_runner_to_tell(owner, session):
     Run.objects.filter(id=run.id).update(finished_at=timezone.now() - runs.END_TELLING_GRACE)
     assert runs.run_check(run_id=run.id) == runs.RunCheck(runs.run_terminal_event(run_id=run.id))
     assert runs.run_check(run_id=run.id).terminal["content"] == "All done"
+
+
+def test_a_submit_counts_the_message_and_marks_the_session_active_in_one_update_of_its_row(owner, session):
+    before = timezone.now()
+    with CaptureQueriesContext(connection) as queries:
+        submit(owner, session, content="What is on today?")
+    updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('UPDATE "sessions_app_session"')]
+    assert len(updates) == 1  # the first-token path: every statement of the submit counts
+    session.refresh_from_db()
+    assert (session.message_count, session.preview) == (1, "What is on today?")
+    assert session.last_active >= before and session.updated_at >= before
