@@ -2,7 +2,8 @@
 
 A stdio server ends when the SDK closes its stdin, and is terminated if it does not; a process that simply dies
 leaves a server that does not watch its stdin running. `runworker` stops on its own signal handlers
-(`AgentWorker`), and a signal that comes while it starts is held until it serves (`hold_stop_signals`); daphne stops its reactor, whose shutdown waits for the close (`close_at_reactor_shutdown`).
+(`AgentWorker`), and a signal that comes while it starts is held until it serves (`hold_stop_signals`); daphne
+stops its reactor, whose shutdown waits for the close (`close_at_reactor_shutdown`).
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ import logging
 import time
 
 from channels.db import database_sync_to_async
-from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -200,12 +199,7 @@ class SessionConsumer(RunRelayMixin, LayerOutageMixin, AsyncWebsocketConsumer):
                 continue
             await self._send_text(json.dumps(events.heartbeat()))
             # A silent run may have lost its runner, or its end been lost on the way: look (see run_check).
-            try:
-                await self.channel_layer.send(self.channel_name, {"type": "run.check", "run_id": self.run_id})
-            except ChannelFull:
-                pass  # this front end is behind on its messages: the next heartbeat looks again
-            except Exception as exc:  # the layer's blip (or outage: see layer_outages) must not end the heartbeats
-                logger.warning("run check of session %s failed: %r", self.session_id, exc)
+            await self.ask_run_check(self.run_id)
 
 
 class UnknownPathConsumer(AsyncWebsocketConsumer):
