@@ -25,7 +25,8 @@ from collections import deque
 
 from navi_project import events as ev
 from navi_project.events import DELTA_TYPES
-from sessions_app.runlog import announce, run_log
+from sessions_app.feed import run_feed
+from sessions_app.runlog import run_log
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +48,7 @@ REBUILT_DELTA_CHARS = 64 * 1024  # escaped as JSON, still within DELTA_MAX_BYTES
 
 
 class RunPublisher:
-    def __init__(self, *, layer, session_id: str, run_id: str, flush_seconds: float = FLUSH_SECONDS) -> None:
-        self._layer = layer
+    def __init__(self, *, session_id: str, run_id: str, flush_seconds: float = FLUSH_SECONDS) -> None:
         self._session_id = session_id
         self._run_id = run_id
         self._flush = flush_seconds
@@ -122,8 +122,8 @@ class RunPublisher:
         self._logged(seq, text, final, event)
         await self._retrying(
             "wake-up",
-            lambda: announce(
-                layer=self._layer, session_id=self._session_id, run_id=self._run_id, seq=seq, text=text, final=final
+            lambda: run_feed().announce(
+                session_id=self._session_id, run_id=self._run_id, seq=seq, text=text, final=final
             ),
         )
 

@@ -16,7 +16,6 @@ from contextlib import aclosing
 from uuid import UUID
 
 from channels.db import database_sync_to_async
-from channels.layers import BaseChannelLayer
 from django.conf import settings
 
 from agents_app.approvals import run_approvals_close, run_approvals_open
@@ -131,13 +130,13 @@ class _Claim:
             raise RunFenced
 
 
-async def execute_run(run_id: UUID, stop: StopSignal, *, layer: BaseChannelLayer) -> None:
+async def execute_run(run_id: UUID, stop: StopSignal) -> None:
     start, run_input = await begin(run_id)
     if start is None:
         return
     claim = _Claim(start)
     # The relay's log keys and messages, and the approval book's marks, hold the ids as text.
-    publisher = RunPublisher(layer=layer, session_id=str(start.session_id), run_id=str(run_id))
+    publisher = RunPublisher(session_id=str(start.session_id), run_id=str(run_id))
     answer = _Answer()
     heartbeat = asyncio.create_task(_heartbeats(claim, stop, answer), name=f"navi-run-heartbeat-{run_id}")
     terminal = ev.error("The run ended without an answer.")

@@ -22,6 +22,7 @@ from channels.db import database_sync_to_async
 from agents_app.approvals import approval_deliver
 from agents_app.engine import StopSignal
 from agents_app.run_execution import execute_run
+from sessions_app.consumer_dispatch import DirectDispatchMixin
 from sessions_app.layer_outages import LayerOutageMixin
 from sessions_app.runlog import run_control_group
 from sessions_app.services.runs import run_fail_crashed
@@ -38,7 +39,7 @@ def _run_id(message: dict) -> UUID | None:
         return None
 
 
-class AgentRunnerConsumer(LayerOutageMixin, AsyncConsumer):
+class AgentRunnerConsumer(LayerOutageMixin, DirectDispatchMixin, AsyncConsumer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.runs: dict[UUID, tuple[asyncio.Task, StopSignal]] = {}
@@ -50,7 +51,7 @@ class AgentRunnerConsumer(LayerOutageMixin, AsyncConsumer):
             return
         stop = StopSignal()
         await self.channel_layer.group_add(run_control_group(run_id), self.channel_name)
-        task = asyncio.create_task(execute_run(run_id, stop, layer=self.channel_layer), name=f"navi-run-{run_id}")
+        task = asyncio.create_task(execute_run(run_id, stop), name=f"navi-run-{run_id}")
         self.runs[run_id] = (task, stop)
         task.add_done_callback(lambda t: self._cleanups.add(asyncio.ensure_future(self._forget(run_id, t))))
 

@@ -17,10 +17,11 @@ from navi_project import events
 from navi_project.errors import ApplicationError, error_event
 from navi_project.json_body import json_loads
 from sessions_app.approval_messages import approval_from_socket
+from sessions_app.consumer_dispatch import DirectDispatchMixin
+from sessions_app.feed import run_feed
+from sessions_app.inbox import InboxMixin
 from sessions_app.inputs import parse_user_message
-from sessions_app.layer_outages import LayerOutageMixin
 from sessions_app.relay import RunRelayMixin
-from sessions_app.runlog import session_group
 from sessions_app.selectors import (
     run_active_for_session,
     run_latest_for_session,
@@ -71,7 +72,7 @@ def _submit(user, session_id, data, auth_session_id) -> str:
     )
 
 
-class SessionConsumer(RunRelayMixin, LayerOutageMixin, AsyncWebsocketConsumer):
+class SessionConsumer(RunRelayMixin, InboxMixin, DirectDispatchMixin, AsyncWebsocketConsumer):
     async def connect(self):
         self.relay_begin()
         self.last_sent = time.monotonic()
@@ -91,7 +92,6 @@ class SessionConsumer(RunRelayMixin, LayerOutageMixin, AsyncWebsocketConsumer):
         self.user = user
         self.session_key = session.id  # for the services; `session_id`, its text, for groups, logs and the log
         self.session_id = str(session.id)
-        self.group = session_group(self.session_id)
         caller = self.scope.get("caller")
         self.auth_session_id = caller.auth_session_id if caller else None
         self.auth_group = auth_session_group(self.auth_session_id) if self.auth_session_id else None
@@ -101,8 +101,9 @@ class SessionConsumer(RunRelayMixin, LayerOutageMixin, AsyncWebsocketConsumer):
             # this socket would then have missed): look again now that it would hear one.
             if not await _still_signed_in(self.auth_session_id):
                 return await self.close(code=CLOSE_UNAUTHENTICATED)
-        # Join before reading the log: an event appended meanwhile then arrives live and is de-duplicated.
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        # Subscribe before reading the log: an event appended meanwhile then arrives live and is de-duplicated.
+        await run_feed().subscribe(self.session_id, self.deliver)
+        self.subscribed = True
         run_id, ended_run_id = await _runs_at_connect(self.session_key)
         if run_id is None:
             if ended_run_id:
@@ -117,23 +118,31 @@ class SessionConsumer(RunRelayMixin, LayerOutageMixin, AsyncWebsocketConsumer):
             self.heartbeat_task.cancel()
         self.relay_end()
         try:
-            if getattr(self, "group", None):
-                await self.channel_layer.group_discard(self.group, self.channel_name)
+            if getattr(self, "subscribed", False):
+                await run_feed().unsubscribe(self.session_id, self.deliver)
+        except Exception:  # the feed lost Redis: its reader forgets this socket all the same
+            logger.warning("leaving the feed of session %s failed", self.session_id, exc_info=True)
+        try:
             if getattr(self, "auth_group", None):
                 await self.channel_layer.group_discard(self.auth_group, self.channel_name)
         except Exception:  # the layer is down: the memberships expire with it (group_expiry)
             logger.warning("leaving the groups of session %s failed", getattr(self, "session_id", None), exc_info=True)
 
     async def layer_returned(self):
-        """The channel layer answers again after an outage, maybe restarted empty: join the groups again, and look
-        at once at what was missed meanwhile (a sign-out, the run's events or its end)."""
+        """The channel layer answers again after an outage, maybe restarted empty: join the sign-in's group again,
+        and look at once whether the sign-in ended meanwhile. (The run's events come by the run feed, which
+        rides out its own outages.) Raises while the layer is still down."""
         if getattr(self, "auth_group", None):
             await self.channel_layer.group_add(self.auth_group, self.channel_name)
             if not await _still_signed_in(self.auth_session_id):
                 return {"type": "auth.ended"}
-        if getattr(self, "group", None):
-            await self.channel_layer.group_add(self.group, self.channel_name)
-        return {"type": "run.check", "run_id": self.run_id} if getattr(self, "run_id", None) else None
+            return None
+        # Nothing to join again: a message to itself shows that the layer takes messages again.
+        await self.channel_layer.send(self.channel_name, {"type": "layer.back"})
+        return None
+
+    async def layer_back(self, message):
+        """The layer's return, proven (see layer_returned): nothing more to do."""
 
     async def auth_ended(self, message):
         """The auth session this socket was opened with ended (logout, `user.deleted`): it may listen no more."""
@@ -166,13 +175,6 @@ class SessionConsumer(RunRelayMixin, LayerOutageMixin, AsyncWebsocketConsumer):
             return await self._send_error("The message could not be processed (a server error)")
         if self.run_id != run_id:
             self._track(run_id)
-
-    async def dispatch(self, message):
-        # Channels first closes stale database connections, a trip to the database thread, before every
-        # handler. Run events never touch the database and arrive many times a second: skip that trip.
-        if message["type"] == "run.event":
-            return await self.run_event(message)
-        return await super().dispatch(message)
 
     # --- Sending ----------------------------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ Each socket remembers the last sequence number it sent of the run it follows; th
 repeats, so replay plus live events are every event exactly once. A socket whose run has gone quiet asks the
 database how it stands (`run_check`): a run whose end never reached the log gets it appended there, once, from
 the run's stored state, so every socket watching it is told (a run closed moments ago is its runner's to tell:
-the socket looks again a little later). Mixed into SessionConsumer, which sends (`_send_text`).
+the socket looks again a little later). Mixed into SessionConsumer, which sends (`_send_text`) and queues messages to itself (`deliver`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from collections import deque
 from uuid import UUID
 
 from channels.db import database_sync_to_async
-from channels.exceptions import ChannelFull
 
 from navi_project import events
 from sessions_app.runlog import LogEntry, publish, run_log
@@ -58,7 +57,7 @@ class RunRelayMixin:
         if terminal is not None and not _has_terminal(entries):
             # Appended once however many front ends repair at once (the log refuses a second final entry).
             text = json.dumps(terminal)
-            await publish(layer=self.channel_layer, session_id=self.session_id, run_id=run_id, text=text, final=True)
+            await publish(session_id=self.session_id, run_id=run_id, text=text, final=True)
             entries = await run_log().read(run_id)
         # Whether this socket has been sent the run's end (stream_end, with its context_compressed still to come)
         told = self.last_entry is not None and _is_terminal(self.last_entry)
@@ -83,12 +82,12 @@ class RunRelayMixin:
 
     async def ask_run_check(self, run_id: str) -> None:
         """Have this socket look at its run (`run_check`), between its handlers."""
-        try:
-            await self.channel_layer.send(self.channel_name, {"type": "run.check", "run_id": run_id})
-        except ChannelFull:
-            pass  # this front end is behind on its messages: the next heartbeat looks again
-        except Exception as exc:  # the layer's blip (or outage: see layer_outages) must not end the heartbeats
-            logger.warning("run check of run %s failed: %r", run_id, exc)
+        self.deliver({"type": "run.check", "run_id": run_id})
+
+    async def feed_returned(self, message):
+        """The run feed reconnected after an outage: what it announced meanwhile is in the log."""
+        if self.run_id is not None:
+            await self.run_check({"run_id": self.run_id})
 
     def _track(self, run_id: str) -> None:
         self.run_id, self.last_seq, self.last_entry, self.replayed = run_id, -1, None, False

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 from uuid import UUID
 
+from sessions_app.feed import run_feed
 from sessions_app.redis_clients import LoopClients, PerProcess
-
-if TYPE_CHECKING:
-    from channels.layers import BaseChannelLayer
 
 LOG_TTL_SECONDS = 24 * 3600
 
@@ -33,10 +31,6 @@ class RunLog(Protocol):
 
 
 # Ids are rendered here: group names and log keys are text. Either form of an id renders the same.
-def session_group(session_id: UUID | str) -> str:
-    return f"session.{session_id}"
-
-
 def run_control_group(run_id: UUID | str) -> str:
     return f"run.{run_id}"
 
@@ -70,11 +64,13 @@ class MemoryRunLog:
 
 
 # One step on the server, so two front ends repairing the same run (or a late runner) append one final entry.
+# The TTL is set on the first entry, renewed every 256th and on the final one: a log lives a day past its
+# run's last events, at three commands an append.
 _APPEND = """
 if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
 if ARGV[2] == '1' then redis.call('SET', KEYS[2], '1', 'EX', ARGV[3]) end
 local length = redis.call('RPUSH', KEYS[1], ARGV[2] .. ARGV[1])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
+if length % 256 == 1 or ARGV[2] == '1' then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
 return length - 1
 """
 
@@ -125,22 +121,10 @@ class RedisRunLog:
 run_log: PerProcess[RunLog] = PerProcess(RedisRunLog, MemoryRunLog)
 
 
-async def publish(
-    *, layer: BaseChannelLayer, session_id: UUID | str, run_id: UUID | str, text: str, final: bool
-) -> int | None:
+async def publish(*, session_id: UUID | str, run_id: UUID | str, text: str, final: bool) -> int | None:
     """Append an event to its run's log, then wake the session's sockets. Returns its sequence number, or None
     when the run's log has ended already (its terminal event was appended before, by whoever came first)."""
     seq = await run_log().append(str(run_id), text, final)
     if seq is not None:
-        await announce(layer=layer, session_id=session_id, run_id=run_id, seq=seq, text=text, final=final)
+        await run_feed().announce(session_id=session_id, run_id=run_id, seq=seq, text=text, final=final)
     return seq
-
-
-async def announce(
-    *, layer: BaseChannelLayer, session_id: UUID | str, run_id: UUID | str, seq: int, text: str, final: bool
-) -> None:
-    """Wake the session's sockets for a logged event."""
-    await layer.group_send(
-        session_group(session_id),
-        {"type": "run.event", "run_id": str(run_id), "seq": seq, "event": text, "final": final},
-    )

@@ -1,7 +1,7 @@
 """POST /sessions/{id}/messages: the same run path as the WebSocket, answered when the run ends.
 
-An async view that waits on the run's events: it joins the session's channel-layer group (as a socket does)
-and reads the database once the run's final event arrives. Polling the database instead would put a query
+An async view that waits on the run's events: it subscribes to the session's run feed (as a socket does) and
+reads the database once the run's final event arrives. Polling the database instead would put a query
 every few milliseconds per waiting request on the one thread that synchronous code and the ORM share.
 """
 
@@ -12,7 +12,6 @@ import time
 from uuid import UUID
 
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -23,14 +22,15 @@ from navi_project.errors import error_body, json_view
 from navi_project.json_body import json_body
 from navi_project.openapi import ErrorSerializer, plain_operation
 from sessions_app import presenters, schemas
+from sessions_app.feed import run_feed
 from sessions_app.inputs import parse_user_message
 from sessions_app.models import Run, RunStatus
-from sessions_app.runlog import run_log, session_group
+from sessions_app.runlog import run_log
 from sessions_app.selectors import session_get_for_user, session_id_parse
 from sessions_app.services.runs import RunOutcome, message_submit, run_outcome
 
 # How often the wait reads the run's row anyway, in case its final event never reaches this process (a group
-# message dropped by a full channel, a runner that died without one: the row then fails it as stale).
+# announcement dropped in a Redis outage, a runner that died without one: the row then fails it as stale).
 RECHECK_SECONDS = 3.0
 
 
@@ -77,10 +77,12 @@ async def _ended_in_log(run_id: UUID) -> bool:
 
 async def _wait_for_outcome(*, session_id: UUID, run_id: UUID) -> RunOutcome | None:
     """The run's outcome once it ends, or None past NAVI_SYNC_RUN_TIMEOUT."""
-    layer = get_channel_layer()
-    channel = await layer.new_channel()
-    group = session_group(session_id)
-    await layer.group_add(group, channel)
+    loop, wakeups = asyncio.get_running_loop(), asyncio.Queue()
+
+    def deliver(message: dict) -> None:  # on this loop from the feed, from another thread after a commit
+        loop.call_soon_threadsafe(wakeups.put_nowait, message)
+
+    await run_feed().subscribe(session_id, deliver)
     deadline = time.monotonic() + settings.NAVI_SYNC_RUN_TIMEOUT
     try:
         # Joined after the submit: a run that ended in between is in the log already (a short one, just begun).
@@ -94,10 +96,10 @@ async def _wait_for_outcome(*, session_id: UUID, run_id: UUID) -> RunOutcome | N
             if remaining <= 0:
                 return None
             try:
-                message = await asyncio.wait_for(layer.receive(channel), min(remaining, RECHECK_SECONDS))
+                message = await asyncio.wait_for(wakeups.get(), min(remaining, RECHECK_SECONDS))
             except TimeoutError:
                 ended = True  # look at the run itself
                 continue
             ended = message.get("run_id") == str(run_id) and bool(message.get("final"))
     finally:
-        await layer.group_discard(group, channel)
+        await run_feed().unsubscribe(session_id, deliver)

@@ -2,20 +2,44 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from uuid import UUID
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
 from sessions_app.runlog import publish, run_control_group
 
+logger = logging.getLogger(__name__)
+
 RUNNER_CHANNEL = "agent-runner"
+_sending: set[asyncio.Future] = set()  # referenced until done, so the loop cannot drop them
 
 
 def send_after_commit(*, channel: str, message: dict) -> None:
-    transaction.on_commit(lambda: async_to_sync(get_channel_layer().send)(channel, message))
+    transaction.on_commit(lambda: _send(channel, message))
+
+
+def _send(channel: str, message: dict) -> None:
+    """On the database thread of an async caller (a socket's submit), the send is handed to the caller's loop
+    without waiting for it, so the thread is free at once and the run starts a loop turn sooner; else (a
+    synchronous caller, a management command) it is made here."""
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    if loop is None or not loop.is_running():
+        return async_to_sync(get_channel_layer().send)(channel, message)
+    future = asyncio.run_coroutine_threadsafe(get_channel_layer().send(channel, message), loop)
+    _sending.add(future)
+    future.add_done_callback(_sent)
+
+
+def _sent(future) -> None:
+    _sending.discard(future)
+    if not future.cancelled() and future.exception() is not None:
+        # The run stays queued; a socket's next look at it (run_check) fails it once it is stale.
+        logger.error("a message to the runner was not sent", exc_info=future.exception())
 
 
 def group_send_after_commit(*, group: str, message: dict) -> None:
@@ -32,8 +56,4 @@ def run_signal_stop(*, run_id: UUID) -> None:
 
 def publish_final_after_commit(*, session_id: UUID, run_id: UUID, event: dict) -> None:
     text = json.dumps(event)
-    transaction.on_commit(
-        lambda: async_to_sync(publish)(
-            layer=get_channel_layer(), session_id=session_id, run_id=run_id, text=text, final=True
-        )
-    )
+    transaction.on_commit(lambda: async_to_sync(publish)(session_id=session_id, run_id=run_id, text=text, final=True))

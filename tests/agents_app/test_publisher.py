@@ -1,4 +1,4 @@
-"""The run publisher over the real channel layer (in-memory, or Redis when REDIS_URL is set)."""
+"""The run publisher over the real run log and feed (in memory, or in Redis when REDIS_URL is set)."""
 
 from __future__ import annotations
 
@@ -7,128 +7,110 @@ import json
 import uuid
 
 import pytest
-from channels.layers import channel_layers, get_channel_layer
 
 from agents_app.publisher import RunPublisher
 from navi_project import events as ev
-from sessions_app.runlog import run_log, session_group
+from sessions_app.runlog import run_log
+from tests.feed_listener import FeedListener
 
 pytestmark = pytest.mark.asyncio
 
 
-async def drain(layer, channel: str) -> list[dict]:
-    received = []
-    while True:
-        try:
-            received.append(await asyncio.wait_for(layer.receive(channel), 0.5))
-        except TimeoutError:
-            return received
-
-
 async def test_a_fast_stream_is_coalesced_into_few_ordered_messages_that_lose_nothing():
-    channel_layers.backends.clear()
-    layer = get_channel_layer()
     session_id, run_id = str(uuid.uuid4()), str(uuid.uuid4())
-    channel = await layer.new_channel()
-    await layer.group_add(session_group(session_id), channel)
-    publisher = RunPublisher(layer=layer, session_id=session_id, run_id=run_id)
+    async with FeedListener(session_id) as listener:
+        publisher = RunPublisher(session_id=session_id, run_id=run_id)
+        publisher.emit(ev.stream_start())
+        tokens = [f"t{i} " for i in range(2000)]
+        for i, token in enumerate(tokens):
+            publisher.emit(ev.stream_delta(token))
+            if i % 100 == 0:
+                await asyncio.sleep(0.002)  # a model streaming in bursts
+        end = ev.stream_end(
+            "".join(tokens),
+            context_tokens=9,
+            max_context_tokens=99,
+            elapsed_seconds=1.0,
+            tool_call_count=0,
+            token_count=2000,
+        )
+        publisher.emit(end, final=True)
+        await publisher.close()
+        messages = await listener.drain()
 
-    publisher.emit(ev.stream_start())
-    tokens = [f"t{i} " for i in range(2000)]
-    for i, token in enumerate(tokens):
-        publisher.emit(ev.stream_delta(token))
-        if i % 100 == 0:
-            await asyncio.sleep(0.002)  # a model streaming in bursts
-    end = ev.stream_end(
-        "".join(tokens),
-        context_tokens=9,
-        max_context_tokens=99,
-        elapsed_seconds=1.0,
-        tool_call_count=0,
-        token_count=2000,
-    )
-    publisher.emit(end, final=True)
-    await publisher.close()
-
-    messages = await drain(layer, channel)
     events = [json.loads(m["event"]) for m in messages]
     assert events[0]["type"] == "stream_start" and events[-1]["type"] == "stream_end"
     deltas = [e["delta"] for e in events if e["type"] == "stream_delta"]
     assert "".join(deltas) == "".join(tokens)
-    assert len(deltas) < 100, f"{len(deltas)} channel messages for 2000 tokens"
+    assert len(deltas) < 100, f"{len(deltas)} feed messages for 2000 tokens"
     assert [m["seq"] for m in messages] == list(range(len(messages)))
     assert [m["final"] for m in messages] == [False] * (len(messages) - 1) + [True]
     logged = await run_log().read(run_id)
     assert [json.loads(e.text) for e in logged] == events
-    channel_layers.backends.clear()
 
 
 async def test_the_first_delta_is_not_held_back_by_the_flush_window():
-    channel_layers.backends.clear()
-    layer = get_channel_layer()
     session_id, run_id = str(uuid.uuid4()), str(uuid.uuid4())
-    channel = await layer.new_channel()
-    await layer.group_add(session_group(session_id), channel)
-    publisher = RunPublisher(layer=layer, session_id=session_id, run_id=run_id, flush_seconds=5)
-    publisher.emit(ev.stream_delta("Hello"))
-    first = await asyncio.wait_for(layer.receive(channel), 1)
-    assert json.loads(first["event"]) == ev.stream_delta("Hello")
-    await publisher.close()
-    channel_layers.backends.clear()
+    async with FeedListener(session_id) as listener:
+        publisher = RunPublisher(session_id=session_id, run_id=run_id, flush_seconds=5)
+        publisher.emit(ev.stream_delta("Hello"))
+        first = await listener.next(1)
+        assert json.loads(first["event"]) == ev.stream_delta("Hello")
+        await publisher.close()
 
 
 async def test_a_redis_outage_mid_run_delays_events_but_loses_none_and_keeps_their_order(own_redis):
-    from channels_redis.core import RedisChannelLayer
+    from sessions_app import feed, runlog
 
-    from sessions_app import runlog
-
-    saved, runlog.run_log.instance = runlog.run_log.instance, runlog.RedisRunLog(own_redis.url)
+    saved = runlog.run_log.instance, feed.run_feed.instance
+    runlog.run_log.instance, feed.run_feed.instance = runlog.RedisRunLog(own_redis.url), feed.RedisFeed(own_redis.url)
+    session_id, run_id = str(uuid.uuid4()), str(uuid.uuid4())
     try:
-        layer = RedisChannelLayer(hosts=[own_redis.url])
-        run_id = str(uuid.uuid4())
-        publisher = RunPublisher(layer=layer, session_id=str(uuid.uuid4()), run_id=run_id, flush_seconds=0)
-        for n in range(5):
-            publisher.emit({"type": "tool_started", "tool": "todo", "n": n})
-        await asyncio.sleep(0.5)
-        own_redis.kill()  # Redis goes away mid-run
-        for n in range(5, 10):
-            publisher.emit({"type": "tool_started", "tool": "todo", "n": n})
-        await asyncio.sleep(1.0)  # the sender meets the outage and keeps trying
-        own_redis.start()
-        publisher.emit(ev.stream_end("done", context_tokens=1, max_context_tokens=2, elapsed_seconds=0.1,
-                                     tool_call_count=0, token_count=1), final=True)  # fmt: skip
-        await asyncio.wait_for(publisher.close(), 30)
+        async with FeedListener(session_id) as listener:
+            publisher = RunPublisher(session_id=session_id, run_id=run_id, flush_seconds=0)
+            for n in range(5):
+                publisher.emit({"type": "tool_started", "tool": "todo", "n": n})
+            await asyncio.sleep(0.5)
+            own_redis.kill()  # Redis goes away mid-run
+            for n in range(5, 10):
+                publisher.emit({"type": "tool_started", "tool": "todo", "n": n})
+            await asyncio.sleep(1.0)  # the sender meets the outage and keeps trying
+            own_redis.start()
+            publisher.emit(ev.stream_end("done", context_tokens=1, max_context_tokens=2, elapsed_seconds=0.1,
+                                         tool_call_count=0, token_count=1), final=True)  # fmt: skip
+            await asyncio.wait_for(publisher.close(), 30)
+            told = await listener.drain(quiet=1.0)
         entries = await runlog.run_log().read(run_id)
         assert [json.loads(e.text).get("n") for e in entries] == [*range(10), None]
         assert [e.seq for e in entries] == list(range(11))
         assert [e.final for e in entries] == [False] * 10 + [True]
-        await layer.flush()
+        # The feed came back and said so; the events announced after it are the log's, in order.
+        assert feed.RETURNED in told
+        after = [m for m in told[told.index(feed.RETURNED) :] if m["type"] == "run.event"]
+        assert after and [m["seq"] for m in after] == list(range(after[0]["seq"], 11))
     finally:
-        runlog.run_log.instance = saved
+        runlog.run_log.instance, feed.run_feed.instance = saved
 
 
 async def _a_run_whose_log_is_lost_midway(lose) -> tuple[list[dict], list]:
     """A run of 60 events, its log lost after 45 (`lose()`): every wake-up, as a socket following it live got
     them, and the log as it then stands."""
-    from channels.layers import InMemoryChannelLayer
-
-    layer = InMemoryChannelLayer(capacity=1000)
     session_id, run_id = str(uuid.uuid4()), str(uuid.uuid4())
-    channel = await layer.new_channel()
-    await layer.group_add(session_group(session_id), channel)
-    publisher = RunPublisher(layer=layer, session_id=session_id, run_id=run_id, flush_seconds=0)
     events = [ev.stream_start(), {"type": "tool_started", "tool": "todo"}]
     events += [ev.stream_delta(f"w{n} ") for n in range(56)] + [{"type": "tool_started", "tool": "memory"}]
     woken = []
-    for n, event in enumerate(events):
-        if n == 45:
-            await lose()
-        publisher.emit(event)
-        woken.append(await asyncio.wait_for(layer.receive(channel), 10))  # one at a time: each is logged alone
-    publisher.emit(ev.stream_end("".join(e.get("delta", "") for e in events), context_tokens=1, max_context_tokens=2,
-                                 elapsed_seconds=0.1, tool_call_count=0, token_count=1), final=True)  # fmt: skip
-    woken.append(await asyncio.wait_for(layer.receive(channel), 10))
-    await asyncio.wait_for(publisher.close(), 10)
+    async with FeedListener(session_id) as listener:
+        publisher = RunPublisher(session_id=session_id, run_id=run_id, flush_seconds=0)
+        for n, event in enumerate(events):
+            if n == 45:
+                await lose()
+            publisher.emit(event)
+            woken.append(await listener.next(10))  # one at a time: each is logged alone
+        publisher.emit(ev.stream_end("".join(e.get("delta", "") for e in events), context_tokens=1,
+                                     max_context_tokens=2, elapsed_seconds=0.1, tool_call_count=0, token_count=1),
+                       final=True)  # fmt: skip
+        woken.append(await listener.next(10))
+        await asyncio.wait_for(publisher.close(), 10)
     return woken, await run_log().read(run_id)
 
 

@@ -7,7 +7,6 @@ import json
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from django.utils import timezone
 
 from accounts_app.services import user_get_or_create_owner
@@ -96,10 +95,9 @@ async def test_a_run_closed_moments_ago_is_told_by_its_runner_with_what_follows_
     assert [(await ws.receive_json_from())["type"] for _ in range(3)] == ["stream_start", "replay_start", "replay_end"]
     await finish_without_telling(run_id)
     await asyncio.sleep(1.0)  # heartbeats, each a repair, while the runner writes the summary
-    layer = get_channel_layer()
-    await publish(layer=layer, session_id=sid, run_id=run_id, text=json.dumps({"type": "stream_end"}), final=False)
+    await publish(session_id=sid, run_id=run_id, text=json.dumps({"type": "stream_end"}), final=False)
     compressed = json.dumps({"type": "context_compressed"})
-    await publish(layer=layer, session_id=sid, run_id=run_id, text=compressed, final=True)
+    await publish(session_id=sid, run_id=run_id, text=compressed, final=True)
     events = await events_until(ws, "session_sync")
     assert [e["type"] for e in events] == ["stream_end", "context_compressed", "session_sync"]
     assert [e.final for e in await run_log().read(run_id)] == [False, False, True]

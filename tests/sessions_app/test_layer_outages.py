@@ -1,5 +1,5 @@
-"""A socket through a Redis restarted empty (channel layer and run log on a Redis of the test's own): it stays
-open, joins its groups again and follows its run where it left off; a run that ended meanwhile is told at once."""
+"""A socket through a Redis restarted empty (channel layer, run log and run feed on a Redis of the test's own): it
+stays open, joins again and follows its run where it left off; a run that ended meanwhile is told at once."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import logging
 
 import pytest
 import pytest_asyncio
-from channels.layers import channel_layers, get_channel_layer
+from channels.layers import channel_layers
 
 from agents_app.publisher import RunPublisher
 from navi_project import events as ev
-from sessions_app import runlog
+from sessions_app import feed, runlog
 from tests.sessions_app.test_consumer import open_socket
 from tests.sessions_app.test_consumer_runs import finish_without_telling, running_run
 
@@ -22,7 +22,8 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
 @pytest_asyncio.fixture
 async def own_redis(tmp_path, settings):
-    """The channel layer and the run log on a Redis of this test's own; heartbeats too slow to repair anything."""
+    """The channel layer, the run log and the feed on a Redis of this test's own; heartbeats too slow to repair
+    anything."""
     from tests.redis_process import RedisProcess
 
     server = RedisProcess(tmp_path)
@@ -32,9 +33,10 @@ async def own_redis(tmp_path, settings):
         "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [server.url]}}
     }
     channel_layers.backends.clear()
-    saved, runlog.run_log.instance = runlog.run_log.instance, runlog.RedisRunLog(server.url)
+    saved = runlog.run_log.instance, feed.run_feed.instance
+    runlog.run_log.instance, feed.run_feed.instance = runlog.RedisRunLog(server.url), feed.RedisFeed(server.url)
     yield server
-    runlog.run_log.instance = saved
+    runlog.run_log.instance, feed.run_feed.instance = saved
     channel_layers.backends.clear()
     server.kill()
 
@@ -57,7 +59,7 @@ async def logged(run_id: str, count: int) -> None:
 async def test_a_socket_lives_through_a_redis_restart_and_follows_its_run_on_where_it_left_off(own_redis, caplog):
     caplog.set_level(logging.WARNING, logger="sessions_app.layer_outages")
     sid, run_id = await running_run()
-    publisher = RunPublisher(layer=get_channel_layer(), session_id=sid, run_id=run_id, flush_seconds=0)
+    publisher = RunPublisher(session_id=sid, run_id=run_id, flush_seconds=0)
     publisher.emit(ev.stream_start())
     publisher.emit(ev.stream_delta("Hello "))
     await logged(run_id, 2)
@@ -67,7 +69,7 @@ async def test_a_socket_lives_through_a_redis_restart_and_follows_its_run_on_whe
     ]  # fmt: skip
     await asyncio.to_thread(own_redis.restart_empty)  # the log, the groups and the socket's channel are gone
     publisher.emit(ev.stream_delta("there"))
-    # Only the re-joined group or the check on the layer's return can bring it: no heartbeat comes in time.
+    # Only the feed's return (and the look it asks for) can bring it: no heartbeat comes in time.
     assert await ws.receive_json_from(timeout=20) == ev.stream_delta("there")
     await finish_without_telling(run_id)  # stores "Hello there"
     end = ev.stream_end("Hello there", context_tokens=1, max_context_tokens=2, elapsed_seconds=0.1,
@@ -84,7 +86,7 @@ async def test_a_socket_lives_through_a_redis_restart_and_follows_its_run_on_whe
 
 async def test_a_run_that_ended_while_redis_was_away_is_told_to_its_socket_as_soon_as_redis_answers(own_redis):
     sid, run_id = await running_run()
-    await runlog.publish(layer=get_channel_layer(), session_id=sid, run_id=run_id, text='{"type": "stream_start"}',
+    await runlog.publish(session_id=sid, run_id=run_id, text='{"type": "stream_start"}',
                          final=False)  # fmt: skip
     ws = await open_socket(sid)
     assert [e["type"] for e in await run_events(ws, "replay_end")] == ["stream_start", "replay_start", "replay_end"]

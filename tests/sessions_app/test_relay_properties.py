@@ -1,7 +1,7 @@
-"""The relay's sequence logic under any interleaving: the consumer against the real run log and channel layer.
+"""The relay's sequence logic under any interleaving: the consumer against the real run log and run feed.
 
-The test plays the runner's part (the Run row, appends to the run log, `run.event` channel messages) and loses,
-repeats and reorders those channel messages at will, while a client drops its socket and reconnects. Whatever
+The test plays the runner's part (the Run row, appends to the run log, the feed's `run.event` wake-ups) and loses,
+repeats and reorders those wake-ups at will, while a client drops its socket and reconnects. Whatever
 happens, each socket shows a run's events once each and in order, and the socket still open at the end has
 every event of every run it watched. A run's last message always arrives at least once here: a lost terminal
 message is the log repair's to mend (its own test below).
@@ -15,14 +15,15 @@ from dataclasses import dataclass
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.layers import channel_layers, get_channel_layer
+from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts_app.services import user_get_or_create_owner
+from sessions_app.feed import run_feed
 from sessions_app.models import Run, RunStatus
-from sessions_app.runlog import run_log, session_group
+from sessions_app.runlog import run_log
 from sessions_app.services.sessions import session_create
 from tests.sessions_app.test_consumer import ws_app
 
@@ -77,12 +78,22 @@ class Client:
         await self.connect()
 
 
+async def _wake(session_id: str, message: dict) -> None:
+    """The runner's wake-up of a logged event, as the feed carries it."""
+    await run_feed().announce(
+        session_id=session_id,
+        run_id=message["run_id"],
+        seq=message["seq"],
+        text=message["event"],
+        final=message["final"],
+    )
+
+
 def _run_events(shown: list[dict]) -> list[str]:
     return [event["n"] for event in shown if event["type"] not in MARKERS]
 
 
 async def _play(session_id: str, runs: list[list[Step]], reconnect_first: bool) -> tuple[Client, list[list[str]]]:
-    layer = get_channel_layer()
     client = Client(session_id)
     await client.connect()
     if reconnect_first:
@@ -101,7 +112,7 @@ async def _play(session_id: str, runs: list[list[Step]], reconnect_first: bool) 
             message = {"type": "run.event", "run_id": run_id, "seq": seq, "event": text, "final": final}
             sends = {"once": [message], "drop": [], "twice": [message, message], "late": []}[step.delivery]
             for held in [*sends, *late]:
-                await layer.group_send(session_group(session_id), held)
+                await _wake(session_id, held)
             late = [message] if step.delivery == "late" else []
             if step.reconnect_after:
                 await client.reconnect()
@@ -157,14 +168,12 @@ async def test_a_terminal_event_whose_channel_message_was_lost_still_reaches_the
         user=await sync_to_async(user_get_or_create_owner)(), profile_id="secretary"
     )
     run = await sync_to_async(Run.objects.create)(session=session, status=RunStatus.RUNNING)
-    layer, run_id = get_channel_layer(), str(run.id)
+    run_id = str(run.id)
     client = Client(str(session.id))
     await client.connect()
     start = _event(0, 0, 2)
     seq = await run_log().append(run_id, start, False)
-    await layer.group_send(
-        session_group(session.id), {"type": "run.event", "run_id": run_id, "seq": seq, "event": start, "final": False}
-    )
+    await _wake(str(session.id), {"run_id": run_id, "seq": seq, "event": start, "final": False})
     await sync_to_async(Run.objects.filter(id=run.id).update)(status=RunStatus.COMPLETED)
     await run_log().append(run_id, _event(0, 1, 2), True)  # ... and no channel message for it
     seen = []

@@ -7,9 +7,9 @@ import asyncio
 import uuid
 
 import pytest
-from channels.layers import channel_layers, get_channel_layer
 
-from sessions_app.runlog import MemoryRunLog, RedisRunLog, publish, run_log, session_group
+from sessions_app.runlog import MemoryRunLog, RedisRunLog, publish, run_log
+from tests.feed_listener import FeedListener
 
 
 async def _twenty_front_ends_end_one_run(log) -> None:
@@ -107,15 +107,12 @@ async def test_the_memory_log_forgets_the_oldest_runs_past_its_bound():
 
 
 @pytest.mark.asyncio
-async def test_publish_appends_then_wakes_the_sessions_group_with_the_entry():
-    channel_layers.backends.clear()
-    layer = get_channel_layer()
+async def test_publish_appends_then_wakes_the_sessions_subscribers_with_the_entry():
     session_id, run_id = str(uuid.uuid4()), str(uuid.uuid4())
-    channel = await layer.new_channel()
-    await layer.group_add(session_group(session_id), channel)
-
-    seq = await publish(layer=layer, session_id=session_id, run_id=run_id, text='{"type": "stream_start"}', final=False)
-    message = await layer.receive(channel)
+    async with FeedListener(session_id) as listener, FeedListener(str(uuid.uuid4())) as elsewhere:
+        seq = await publish(session_id=session_id, run_id=run_id, text='{"type": "stream_start"}', final=False)
+        message = await listener.next(2)
+        assert await elsewhere.drain(quiet=0.2) == []  # another session's subscriber is not told
 
     assert message == {
         "type": "run.event",
@@ -125,7 +122,6 @@ async def test_publish_appends_then_wakes_the_sessions_group_with_the_entry():
         "final": False,
     }
     assert [e.text for e in await run_log().read(run_id)] == ['{"type": "stream_start"}']
-    channel_layers.backends.clear()
 
 
 async def _a_lost_log_is_reseeded_whole_and_goes_on_from_there(log) -> None:

@@ -1,0 +1,141 @@
+"""The run feed, in memory and on a real Redis of the test's own: each session's announcements reach its
+subscribers and no one else's, once; a process holds no connection when nobody listens; an outage ends with
+every subscriber told to look, and announcements flow again."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import redis.asyncio as redis
+
+from sessions_app.feed import RETURNED, MemoryFeed, RedisFeed
+
+pytestmark = pytest.mark.asyncio
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue = asyncio.Queue()
+
+    def deliver(self, message: dict) -> None:
+        self.queue.put_nowait(message)
+
+    async def next(self, timeout: float = 5) -> dict:
+        return await asyncio.wait_for(self.queue.get(), timeout)
+
+    async def quiet(self, seconds: float = 0.3) -> bool:
+        try:
+            await asyncio.wait_for(self.queue.get(), seconds)
+        except TimeoutError:
+            return True
+        return False
+
+
+async def _announce(feed, session_id: str, seq: int, text: str = '{"type": "stream_delta", "delta": "a b"}'):
+    await feed.announce(session_id=session_id, run_id="r-1", seq=seq, text=text, final=seq == 9)
+
+
+@pytest.fixture(params=["memory", "redis"])
+def feed(request, tmp_path):
+    if request.param == "memory":
+        yield MemoryFeed()
+        return
+    from tests.redis_process import RedisProcess
+
+    server = RedisProcess(tmp_path)
+    server.start()
+    feed = RedisFeed(server.url)
+    yield feed
+    server.kill()
+
+
+async def test_announcements_reach_the_sessions_subscribers_once_each_and_nobody_else(feed):
+    first, second, elsewhere = Inbox(), Inbox(), Inbox()
+    await feed.subscribe("s-1", first.deliver)
+    await feed.subscribe("s-1", second.deliver)
+    await feed.subscribe("s-2", elsewhere.deliver)
+    # Text with spaces, quotes and non-ASCII arrives as it was sent.
+    text = '{"type": "stream_delta", "delta": "h\\u00e9 \\"there\\" "}'
+    await _announce(feed, "s-1", 0, text)
+    await _announce(feed, "s-1", 9)
+    for inbox in (first, second):
+        assert await inbox.next() == {"type": "run.event", "run_id": "r-1", "seq": 0, "event": text, "final": False}
+        assert (await inbox.next())["final"] is True
+        assert await inbox.quiet()
+    assert await elsewhere.quiet()
+
+    await feed.unsubscribe("s-1", first.deliver)
+    await _announce(feed, "s-1", 1)
+    assert (await second.next())["seq"] == 1
+    assert await first.quiet()
+    for inbox, session in ((second, "s-1"), (elsewhere, "s-2")):
+        await feed.unsubscribe(session, inbox.deliver)
+
+
+async def _feed_clients(server_url: str) -> int:
+    """Connections the Redis server has that are subscribed to something."""
+    client = redis.Redis.from_url(server_url)
+    try:
+        return sum(1 for c in await client.client_list() if int(c.get("sub", 0)) > 0)
+    finally:
+        await client.aclose()
+
+
+async def test_a_process_holds_one_connection_while_it_has_subscribers_and_none_after(tmp_path):
+    from tests.redis_process import RedisProcess
+
+    server = RedisProcess(tmp_path)
+    server.start()
+    try:
+        feed, inboxes = RedisFeed(server.url), [Inbox() for _ in range(20)]
+        await asyncio.gather(*(feed.subscribe(f"s-{n % 5}", inbox.deliver) for n, inbox in enumerate(inboxes)))
+        assert await _feed_clients(server.url) == 1
+        await asyncio.gather(*(feed.unsubscribe(f"s-{n % 5}", inbox.deliver) for n, inbox in enumerate(inboxes)))
+        assert await _feed_clients(server.url) == 0
+        # and the next subscriber opens it again
+        late = Inbox()
+        await feed.subscribe("s-1", late.deliver)
+        await _announce(feed, "s-1", 3)
+        assert (await late.next())["seq"] == 3
+        await feed.unsubscribe("s-1", late.deliver)
+    finally:
+        server.kill()
+
+
+async def test_after_a_redis_restart_every_subscriber_is_told_to_look_and_announcements_flow_again(tmp_path):
+    from tests.redis_process import RedisProcess
+
+    server = RedisProcess(tmp_path)
+    server.start()
+    try:
+        feed, one, other = RedisFeed(server.url), Inbox(), Inbox()
+        await feed.subscribe("s-1", one.deliver)
+        await feed.subscribe("s-2", other.deliver)
+        await asyncio.to_thread(server.restart_empty)  # subscriptions are gone with the connection
+        assert await one.next(10) == RETURNED and await other.next(10) == RETURNED
+        await _announce(feed, "s-2", 4)
+        assert (await other.next())["seq"] == 4
+        assert await one.quiet()
+        await feed.unsubscribe("s-1", one.deliver)
+        await feed.unsubscribe("s-2", other.deliver)
+    finally:
+        server.kill()
+
+
+async def test_subscribing_while_redis_is_down_fails_and_leaves_nothing_behind(tmp_path):
+    from tests.redis_process import RedisProcess
+
+    server = RedisProcess(tmp_path)
+    server.start()
+    feed, inbox = RedisFeed(server.url), Inbox()
+    server.kill()
+    with pytest.raises(redis.ConnectionError):
+        await feed.subscribe("s-1", inbox.deliver)
+    server.start()
+    await feed.subscribe("s-1", inbox.deliver)  # the same subscriber again, now that Redis answers
+    await _announce(feed, "s-1", 5)
+    assert (await inbox.next())["seq"] == 5
+    assert await inbox.quiet()  # told once: the failed subscription left no second delivery behind
+    await feed.unsubscribe("s-1", inbox.deliver)
+    server.kill()
