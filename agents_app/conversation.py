@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from agents_app.engine import ChatMessage, ToolCall
 from sessions_app.models import MESSAGE_BODY, Message
 
 
-def chat_message(message: Message) -> ChatMessage:
+def chat_message(message: Message | Mapping[str, Any]) -> ChatMessage:
+    """From a stored message, or from its row of MESSAGE_BODY columns (`.values()`: a run of a long conversation
+    starts sooner without a model instance per message)."""
+    row = message if isinstance(message, Mapping) else message.__dict__
     return ChatMessage(
-        role=message.role,
-        content=message.content,
-        images=tuple(message.images or ()),
+        role=row["role"],
+        content=row["content"],
+        images=tuple(row["images"] or ()),
         tool_calls=tuple(
             ToolCall(id=c.get("id") or "", name=c.get("name") or "", arguments=c.get("arguments") or {})
-            for c in message.tool_calls or ()
+            for c in row["tool_calls"] or ()
         ),
-        tool_call_id=message.tool_call_id,
-        name=message.name,
-        thinking=message.thinking,
-        is_plan=message.is_plan,
-        is_summary=message.is_summary,
-        is_compression=message.is_compression,
-        truncated=message.truncated,
+        tool_call_id=row["tool_call_id"],
+        name=row["name"],
+        thinking=row["thinking"],
+        is_plan=row["is_plan"],
+        is_summary=row["is_summary"],
+        is_compression=row["is_compression"],
+        truncated=row["truncated"],
     )
 
 

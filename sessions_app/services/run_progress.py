@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from sessions_app.models import Message, Run, RunStatus, Session
+from sessions_app.models import MESSAGE_BODY, Message, Run, RunStatus, Session
 from sessions_app.selectors import session_context_messages
 from sessions_app.services.compression import session_compress_context
 from sessions_app.services.messages import message_add
@@ -37,7 +37,7 @@ class RunStart:
     user_id: UUID
     profile_id: str
     max_context_tokens: int | None
-    context: list[Message]  # the model's context, ending with the run's user message
+    context: list[dict]  # the model's context, ending with the run's user message: rows of MESSAGE_BODY columns
     stop_requested: bool
     owner_token: UUID
 
@@ -60,7 +60,7 @@ def run_begin(*, run_id: UUID) -> RunStart | None:
         user_id=session.user_id,
         profile_id=session.profile_id,
         max_context_tokens=session.max_context_tokens,
-        context=list(session_context_messages(session=session)),
+        context=list(session_context_messages(session=session).values(*MESSAGE_BODY)),
         stop_requested=run.stop_requested,
         owner_token=token,
     )
