@@ -35,6 +35,14 @@ def run_event_message(*, run_id: str, seq: int, text: str, final: bool) -> dict:
     return {"type": "run.event", "run_id": run_id, "seq": seq, "event": text, "final": final}
 
 
+def _fan_out(members: set[Deliver], message: dict) -> None:
+    for deliver in list(members):
+        try:
+            deliver(message)
+        except Exception:  # one subscriber's failure (its loop closed) is not the others'
+            logger.exception("a run feed subscriber failed")
+
+
 class RunFeed(Protocol):
     async def subscribe(self, session_id: UUID | str, deliver: Deliver) -> None: ...
     async def unsubscribe(self, session_id: UUID | str, deliver: Deliver) -> None: ...
@@ -60,9 +68,7 @@ class MemoryFeed:
     async def announce(self, *, session_id: UUID | str, run_id: UUID | str, seq: int, text: str, final: bool) -> None:
         members = self._subscribers.get(str(session_id))
         if members:
-            message = run_event_message(run_id=str(run_id), seq=seq, text=text, final=final)
-            for deliver in list(members):
-                deliver(message)
+            _fan_out(members, run_event_message(run_id=str(run_id), seq=seq, text=text, final=final))
 
 
 def feed_channel(session_id: UUID | str) -> str:
@@ -186,7 +192,10 @@ class _LoopFeed:
                 await self._recover(exc)
                 continue
             if message is not None:
-                self._handle(message)
+                try:
+                    self._handle(message)
+                except Exception:  # one bad message must not end the feed of every socket here
+                    logger.exception("a run feed message on %r was dropped", message.get("channel"))
 
     def _handle(self, message: dict) -> None:
         kind, channel = message["type"], message["channel"].decode()
@@ -198,9 +207,7 @@ class _LoopFeed:
             members = self._subscribers.get(channel.removeprefix("navi:feed:"))
             if members:
                 run_id, seq, final, text = message["data"].decode().split(" ", 3)
-                event = run_event_message(run_id=run_id, seq=int(seq), text=text, final=final == "1")
-                for deliver in list(members):
-                    deliver(event)
+                _fan_out(members, run_event_message(run_id=run_id, seq=int(seq), text=text, final=final == "1"))
 
     async def _recover(self, error: Exception) -> None:
         """Reconnect and subscribe again to every session still subscribed here, then tell each subscriber."""
@@ -220,8 +227,7 @@ class _LoopFeed:
                     continue
             logger.warning("the run feed has Redis again, after %d failed tries", failures)
             for members in list(self._subscribers.values()):
-                for deliver in list(members):
-                    deliver(RETURNED)
+                _fan_out(members, RETURNED)
             return
 
 

@@ -139,3 +139,21 @@ async def test_subscribing_while_redis_is_down_fails_and_leaves_nothing_behind(t
     assert await inbox.quiet()  # told once: the failed subscription left no second delivery behind
     await feed.unsubscribe("s-1", inbox.deliver)
     server.kill()
+
+
+async def test_a_malformed_message_on_a_feed_channel_is_dropped_and_the_feed_goes_on(tmp_path):
+    from tests.redis_process import RedisProcess
+
+    server = RedisProcess(tmp_path)
+    server.start()
+    try:
+        feed, inbox = RedisFeed(server.url), Inbox()
+        await feed.subscribe("s-1", inbox.deliver)
+        client = redis.Redis.from_url(server.url)
+        await client.publish("navi:feed:s-1", "not an announcement")
+        await client.aclose()
+        await _announce(feed, "s-1", 6)
+        assert (await inbox.next())["seq"] == 6
+        await feed.unsubscribe("s-1", inbox.deliver)
+    finally:
+        server.kill()
