@@ -50,10 +50,16 @@ class AgentRunnerConsumer(LayerOutageMixin, DirectDispatchMixin, AsyncConsumer):
         if run_id is None or run_id in self.runs:
             return
         stop = StopSignal()
-        await self.channel_layer.group_add(run_control_group(run_id), self.channel_name)
+        # The run starts first and joins its control group meanwhile: the join is a Redis round trip the first
+        # token need not wait for. A stop sent before the join lands is read from the database (the claim and
+        # the run's heartbeats read the stop flag).
         task = asyncio.create_task(execute_run(run_id, stop), name=f"navi-run-{run_id}")
         self.runs[run_id] = (task, stop)
         task.add_done_callback(lambda t: self._cleanups.add(asyncio.ensure_future(self._forget(run_id, t))))
+        try:
+            await self.channel_layer.group_add(run_control_group(run_id), self.channel_name)
+        except Exception:  # the layer is down: its return joins the run's group again (layer_returned)
+            logger.warning("run %s could not join its control group yet", run_id, exc_info=True)
 
     async def layer_returned(self):
         for run_id in list(self.runs):
