@@ -28,6 +28,7 @@ from sessions_app.selectors import (
     session_get_for_user,
     session_id_parse,
 )
+from sessions_app.services.dispatch import sends_handed_to_this_loop
 from sessions_app.services.runs import message_submit, run_fail_if_stale
 
 logger = logging.getLogger(__name__)
@@ -113,12 +114,21 @@ class SessionConsumer(RunRelayMixin, InboxMixin, DirectDispatchMixin, AsyncWebso
             await self._replay(run_id)
         self.heartbeat_task = asyncio.create_task(self._heartbeats())
 
+    def consumer_ended(self) -> None:
+        if getattr(self, "heartbeat_task", None):
+            self.heartbeat_task.cancel()
+        self.relay_end()
+        if getattr(self, "subscribed", False):
+            self.subscribed = False
+            run_feed().forget(self.session_id, self.deliver)
+
     async def disconnect(self, code):
         if self.heartbeat_task:
             self.heartbeat_task.cancel()
         self.relay_end()
         try:
             if getattr(self, "subscribed", False):
+                self.subscribed = False
                 await run_feed().unsubscribe(self.session_id, self.deliver)
         except Exception:  # the feed lost Redis: its reader forgets this socket all the same
             logger.warning("leaving the feed of session %s failed", self.session_id, exc_info=True)
@@ -164,7 +174,8 @@ class SessionConsumer(RunRelayMixin, InboxMixin, DirectDispatchMixin, AsyncWebso
                 kind = data.get("type") if isinstance(data, dict) else None
                 shown = repr(kind)[:100]
                 raise ApplicationError(f'Unknown message type {shown}: send {{"type": "message", ...}}')
-            run_id = await _submit(self.user, self.session_key, data, self.auth_session_id)
+            with sends_handed_to_this_loop():
+                run_id = await _submit(self.user, self.session_key, data, self.auth_session_id)
         except SignInEnded:
             return await self.close(code=CLOSE_UNAUTHENTICATED)
         except ApplicationError as exc:

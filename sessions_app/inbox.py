@@ -20,6 +20,11 @@ logger = logging.getLogger(__name__)
 INBOX_CAPACITY = 1500
 
 
+def _pump_ended(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:  # a bug: the socket would hear no sign-out
+        logger.error("a consumer's channel-layer pump failed", exc_info=task.exception())
+
+
 class InboxMixin(LayerOutageMixin):
     def deliver(self, message: dict) -> None:
         """Queue a message for this consumer; callable from its loop (the feed) or from any thread."""
@@ -38,6 +43,10 @@ class InboxMixin(LayerOutageMixin):
                 self._inbox_dropped += 1
                 if self._inbox_dropped == 1:  # once a spell, not once an event
                     logger.warning("%s: its inbox is full; run events are dropped until it drains", type(self).__name__)
+                if self._inbox_dropped == 1 or message["final"]:
+                    # The next event fills the gap from the log; should none come (the run's end was dropped),
+                    # this look at the run, queued behind what is waiting, does.
+                    self._inbox.put_nowait({"type": "run.check", "run_id": message["run_id"]})
                 return
             self._inbox_dropped = 0
         self._inbox.put_nowait(message)
@@ -55,6 +64,7 @@ class InboxMixin(LayerOutageMixin):
     async def _next_message(self) -> dict:
         if self._pump is None:
             self._pump = asyncio.create_task(self._pump_layer(), name=f"{type(self).__name__}-layer")
+            self._pump.add_done_callback(_pump_ended)
         return await self._inbox.get()
 
     async def _pump_layer(self) -> None:
@@ -71,5 +81,10 @@ class InboxMixin(LayerOutageMixin):
         try:
             await super().__call__(scope, receive, send)
         finally:
+            # However the consumer ended: closed, failed, or cancelled by the server past its close timeout.
             if self._pump is not None:
                 self._pump.cancel()
+            self.consumer_ended()
+
+    def consumer_ended(self) -> None:
+        """Let go at once of what outlives a consumer that ends without its disconnect (tasks, subscriptions)."""

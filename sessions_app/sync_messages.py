@@ -100,6 +100,9 @@ async def _wait_for_outcome(*, session_id: UUID, run_id: UUID) -> RunOutcome | N
             except TimeoutError:
                 ended = True  # look at the run itself
                 continue
-            ended = message.get("run_id") == str(run_id) and bool(message.get("final"))
+            # The feed's return after an outage: what it missed is in the log, and the row says how the run stands.
+            ended = message["type"] == "feed.returned" or (
+                message.get("run_id") == str(run_id) and bool(message.get("final"))
+            )
     finally:
         await run_feed().unsubscribe(session_id, deliver)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from uuid import UUID
 
-from asgiref.sync import SyncToAsync, async_to_sync
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
@@ -17,6 +20,18 @@ logger = logging.getLogger(__name__)
 
 RUNNER_CHANNEL = "agent-runner"
 _sending: set[asyncio.Future] = set()  # referenced until done, so the loop cannot drop them
+_caller_loop: ContextVar[asyncio.AbstractEventLoop | None] = ContextVar("navi_caller_loop", default=None)
+
+
+@contextmanager
+def sends_handed_to_this_loop() -> Iterator[None]:
+    """Around an async caller's database call (a socket's submit): the after-commit sends made in it are handed
+    to the caller's loop, which outlives them, so the database thread does not wait for them."""
+    token = _caller_loop.set(asyncio.get_running_loop())
+    try:
+        yield
+    finally:
+        _caller_loop.reset(token)
 
 
 def send_after_commit(*, channel: str, message: dict) -> None:
@@ -24,10 +39,9 @@ def send_after_commit(*, channel: str, message: dict) -> None:
 
 
 def _send(channel: str, message: dict) -> None:
-    """On the database thread of an async caller (a socket's submit), the send is handed to the caller's loop
-    without waiting for it, so the thread is free at once and the run starts a loop turn sooner; else (a
-    synchronous caller, a management command) it is made here."""
-    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    """Handed to the caller's loop when it said so (sends_handed_to_this_loop): the database thread is free at
+    once and the run starts a loop turn sooner. Else made here, waited for."""
+    loop = _caller_loop.get()
     if loop is None or not loop.is_running():
         return async_to_sync(get_channel_layer().send)(channel, message)
     future = asyncio.run_coroutine_threadsafe(get_channel_layer().send(channel, message), loop)
@@ -37,9 +51,11 @@ def _send(channel: str, message: dict) -> None:
 
 def _sent(future) -> None:
     _sending.discard(future)
-    if not future.cancelled() and future.exception() is not None:
+    if future.cancelled() or future.exception() is not None:
         # The run stays queued; a socket's next look at it (run_check) fails it once it is stale.
-        logger.error("a message to the runner was not sent", exc_info=future.exception())
+        logger.error(
+            "a message to the runner was not sent", exc_info=None if future.cancelled() else future.exception()
+        )
 
 
 def group_send_after_commit(*, group: str, message: dict) -> None:

@@ -157,3 +157,28 @@ async def test_a_malformed_message_on_a_feed_channel_is_dropped_and_the_feed_goe
         await feed.unsubscribe("s-1", inbox.deliver)
     finally:
         server.kill()
+
+
+async def test_a_redis_that_stops_answering_without_closing_is_noticed_and_the_feed_reconnects(tmp_path, monkeypatch):
+    import signal
+
+    from sessions_app import feed as feed_module
+    from tests.redis_process import RedisProcess
+
+    monkeypatch.setattr(feed_module, "PING_SECONDS", 0.5)
+    monkeypatch.setattr(feed_module, "STEP_SECONDS", 1.0)
+    server = RedisProcess(tmp_path)
+    server.start()
+    try:
+        feed, inbox = RedisFeed(server.url), Inbox()
+        await feed.subscribe("s-1", inbox.deliver)
+        server.proc.send_signal(signal.SIGSTOP)  # its connections stay open, and nothing answers on them
+        await asyncio.sleep(2.5)
+        server.proc.send_signal(signal.SIGCONT)
+        assert await inbox.next(10) == RETURNED  # a silent connection was taken for dead and replaced
+        await _announce(feed, "s-1", 7)
+        assert (await inbox.next())["seq"] == 7
+        await feed.unsubscribe("s-1", inbox.deliver)
+    finally:
+        server.proc.send_signal(signal.SIGCONT)
+        server.kill()

@@ -1,5 +1,6 @@
 """A socket's inbox: run events reach it without waiting on the database thread, and a socket too busy to take
-them loses none: what its full inbox dropped comes from the run log, once each and in order."""
+them loses none: what its full inbox dropped comes from the run log, once each and in order. A socket that ends
+however it ends leaves the run feed."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import time
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
 
 from navi_project import events as ev
 from sessions_app import inbox
+from sessions_app.feed import RedisFeed, run_feed
 from sessions_app.runlog import publish, run_log
-from tests.sessions_app.test_consumer import open_socket
+from tests.sessions_app.test_consumer import open_socket, ws_app
 from tests.sessions_app.test_consumer_runs import events_until, running_run
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -71,3 +74,34 @@ async def test_events_a_full_inbox_dropped_come_from_the_log_once_each_in_order(
         "SessionConsumer: its inbox is full; run events are dropped until it drains"
     ) == 1  # fmt: skip
     await ws.disconnect()
+
+
+def _subscribers(session_id: str) -> set:
+    feed = run_feed()
+    here = feed._here() if isinstance(feed, RedisFeed) else feed
+    return set(here._subscribers.get(session_id, ()))
+
+
+async def test_a_socket_ended_without_its_disconnect_leaves_the_feed_at_once():
+    # As a server cancels a consumer still busy past its close timeout, or at shutdown.
+    sid, run_id = await running_run()
+    ws = await _started(sid, run_id)
+    assert len(_subscribers(sid)) == 1
+    ws.future.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await ws.future
+    assert _subscribers(sid) == set()
+
+
+async def test_a_socket_whose_connect_failed_after_subscribing_leaves_the_feed(monkeypatch):
+    sid, run_id = await running_run()
+
+    async def log_unreachable(*args, **kwargs):
+        raise ConnectionError("the run log did not answer")
+
+    monkeypatch.setattr(run_log(), "read", log_unreachable)
+    ws = WebsocketCommunicator(ws_app(), f"/ws/sessions/{sid}")
+    await ws.connect()
+    with pytest.raises(ConnectionError):
+        await ws.future
+    assert _subscribers(sid) == set()
