@@ -126,7 +126,7 @@ async def test_a_runner_stopped_by_a_signal_ends_its_stdio_mcp_server_within_sec
 def test_a_worker_stopped_while_it_starts_ends_cleanly_and_closes_the_server_it_started(tmp_path):
     # Loading the application lists the MCP tools, starting the stdio server: a SIGTERM meanwhile is held, not
     # fatal. The worker's own channel layer and database (in memory, SQLite): it stops before it would use them.
-    config, wrapper = clock_config(tmp_path, server_delay=3)
+    config, wrapper = clock_config(tmp_path, server_delay=1)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_SETTINGS", "REDIS_URL"))}
     env.update(
         NAVI_MCP_CONFIG=str(config),
