@@ -63,7 +63,7 @@ def script_the_conversation(fake) -> None:
             {
                 "thinking": "Summarize the helper's plan.",
                 "content": DINNER_ANSWER,
-                "delay": 0.12,
+                "delay": 0.08,  # still streaming when the screenshot is taken, seconds after "Rice and green beans"
                 "prompt_eval_count": 21000,
                 "eval_count": 1400,
             },
