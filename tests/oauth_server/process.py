@@ -107,7 +107,8 @@ class OAuthServer:
             if self.process is not None and self.process.poll() is not None:
                 raise OAuthServerError(f"The OAuth server exited with {self.process.returncode}:\n{self.log_tail()}")
             try:
-                response = httpx.get(f"{self.url}/.well-known/openid-configuration", timeout=2)
+                # A short probe: a port held by something that never answers must not keep it from seeing an exit.
+                response = httpx.get(f"{self.url}/.well-known/openid-configuration", timeout=0.5)
                 if response.status_code == 200:
                     return
             except httpx.HTTPError:
