@@ -37,17 +37,10 @@ async def _announce(feed, session_id: str, seq: int, text: str = '{"type": "stre
 
 
 @pytest.fixture(params=["memory", "redis"])
-def feed(request, tmp_path):
+def feed(request):
     if request.param == "memory":
-        yield MemoryFeed()
-        return
-    from tests.redis_process import RedisProcess
-
-    server = RedisProcess(tmp_path)
-    server.start()
-    feed = RedisFeed(server.url)
-    yield feed
-    server.kill()
+        return MemoryFeed()
+    return RedisFeed(request.getfixturevalue("own_redis").url)
 
 
 async def test_announcements_reach_the_sessions_subscribers_once_each_and_nobody_else(feed):
@@ -82,52 +75,37 @@ async def _feed_clients(server_url: str) -> int:
         await client.aclose()
 
 
-async def test_a_process_holds_one_connection_while_it_has_subscribers_and_none_after(tmp_path):
-    from tests.redis_process import RedisProcess
-
-    server = RedisProcess(tmp_path)
-    server.start()
-    try:
-        feed, inboxes = RedisFeed(server.url), [Inbox() for _ in range(20)]
-        await asyncio.gather(*(feed.subscribe(f"s-{n % 5}", inbox.deliver) for n, inbox in enumerate(inboxes)))
-        assert await _feed_clients(server.url) == 1
-        await asyncio.gather(*(feed.unsubscribe(f"s-{n % 5}", inbox.deliver) for n, inbox in enumerate(inboxes)))
-        assert await _feed_clients(server.url) == 0
-        # and the next subscriber opens it again
-        late = Inbox()
-        await feed.subscribe("s-1", late.deliver)
-        await _announce(feed, "s-1", 3)
-        assert (await late.next())["seq"] == 3
-        await feed.unsubscribe("s-1", late.deliver)
-    finally:
-        server.kill()
+async def test_a_process_holds_one_connection_while_it_has_subscribers_and_none_after(own_redis):
+    server = own_redis
+    feed, inboxes = RedisFeed(server.url), [Inbox() for _ in range(20)]
+    await asyncio.gather(*(feed.subscribe(f"s-{n % 5}", inbox.deliver) for n, inbox in enumerate(inboxes)))
+    assert await _feed_clients(server.url) == 1
+    await asyncio.gather(*(feed.unsubscribe(f"s-{n % 5}", inbox.deliver) for n, inbox in enumerate(inboxes)))
+    assert await _feed_clients(server.url) == 0
+    # and the next subscriber opens it again
+    late = Inbox()
+    await feed.subscribe("s-1", late.deliver)
+    await _announce(feed, "s-1", 3)
+    assert (await late.next())["seq"] == 3
+    await feed.unsubscribe("s-1", late.deliver)
 
 
-async def test_after_a_redis_restart_every_subscriber_is_told_to_look_and_announcements_flow_again(tmp_path):
-    from tests.redis_process import RedisProcess
-
-    server = RedisProcess(tmp_path)
-    server.start()
-    try:
-        feed, one, other = RedisFeed(server.url), Inbox(), Inbox()
-        await feed.subscribe("s-1", one.deliver)
-        await feed.subscribe("s-2", other.deliver)
-        await asyncio.to_thread(server.restart_empty)  # subscriptions are gone with the connection
-        assert await one.next(10) == RETURNED and await other.next(10) == RETURNED
-        await _announce(feed, "s-2", 4)
-        assert (await other.next())["seq"] == 4
-        assert await one.quiet()
-        await feed.unsubscribe("s-1", one.deliver)
-        await feed.unsubscribe("s-2", other.deliver)
-    finally:
-        server.kill()
+async def test_after_a_redis_restart_every_subscriber_is_told_to_look_and_announcements_flow_again(own_redis):
+    server = own_redis
+    feed, one, other = RedisFeed(server.url), Inbox(), Inbox()
+    await feed.subscribe("s-1", one.deliver)
+    await feed.subscribe("s-2", other.deliver)
+    await asyncio.to_thread(server.restart_empty)  # subscriptions are gone with the connection
+    assert await one.next(10) == RETURNED and await other.next(10) == RETURNED
+    await _announce(feed, "s-2", 4)
+    assert (await other.next())["seq"] == 4
+    assert await one.quiet()
+    await feed.unsubscribe("s-1", one.deliver)
+    await feed.unsubscribe("s-2", other.deliver)
 
 
-async def test_subscribing_while_redis_is_down_fails_and_leaves_nothing_behind(tmp_path):
-    from tests.redis_process import RedisProcess
-
-    server = RedisProcess(tmp_path)
-    server.start()
+async def test_subscribing_while_redis_is_down_fails_and_leaves_nothing_behind(own_redis):
+    server = own_redis
     feed, inbox = RedisFeed(server.url), Inbox()
     server.kill()
     with pytest.raises(redis.ConnectionError):
@@ -138,47 +116,34 @@ async def test_subscribing_while_redis_is_down_fails_and_leaves_nothing_behind(t
     assert (await inbox.next())["seq"] == 5
     assert await inbox.quiet()  # told once: the failed subscription left no second delivery behind
     await feed.unsubscribe("s-1", inbox.deliver)
-    server.kill()
 
 
-async def test_a_malformed_message_on_a_feed_channel_is_dropped_and_the_feed_goes_on(tmp_path):
-    from tests.redis_process import RedisProcess
-
-    server = RedisProcess(tmp_path)
-    server.start()
-    try:
-        feed, inbox = RedisFeed(server.url), Inbox()
-        await feed.subscribe("s-1", inbox.deliver)
-        client = redis.Redis.from_url(server.url)
-        await client.publish("navi:feed:s-1", "not an announcement")
-        await client.aclose()
-        await _announce(feed, "s-1", 6)
-        assert (await inbox.next())["seq"] == 6
-        await feed.unsubscribe("s-1", inbox.deliver)
-    finally:
-        server.kill()
+async def test_a_malformed_message_on_a_feed_channel_is_dropped_and_the_feed_goes_on(own_redis):
+    server = own_redis
+    feed, inbox = RedisFeed(server.url), Inbox()
+    await feed.subscribe("s-1", inbox.deliver)
+    client = redis.Redis.from_url(server.url)
+    await client.publish("navi:feed:s-1", "not an announcement")
+    await client.aclose()
+    await _announce(feed, "s-1", 6)
+    assert (await inbox.next())["seq"] == 6
+    await feed.unsubscribe("s-1", inbox.deliver)
 
 
-async def test_a_redis_that_stops_answering_without_closing_is_noticed_and_the_feed_reconnects(tmp_path, monkeypatch):
+async def test_a_redis_that_stops_answering_without_closing_is_noticed_and_the_feed_reconnects(own_redis, monkeypatch):
     import signal
 
     from sessions_app import feed as feed_module
-    from tests.redis_process import RedisProcess
 
     monkeypatch.setattr(feed_module, "PING_SECONDS", 0.5)
     monkeypatch.setattr(feed_module, "STEP_SECONDS", 1.0)
-    server = RedisProcess(tmp_path)
-    server.start()
-    try:
-        feed, inbox = RedisFeed(server.url), Inbox()
-        await feed.subscribe("s-1", inbox.deliver)
-        server.proc.send_signal(signal.SIGSTOP)  # its connections stay open, and nothing answers on them
-        await asyncio.sleep(2.5)
-        server.proc.send_signal(signal.SIGCONT)
-        assert await inbox.next(10) == RETURNED  # a silent connection was taken for dead and replaced
-        await _announce(feed, "s-1", 7)
-        assert (await inbox.next())["seq"] == 7
-        await feed.unsubscribe("s-1", inbox.deliver)
-    finally:
-        server.proc.send_signal(signal.SIGCONT)
-        server.kill()
+    server = own_redis
+    feed, inbox = RedisFeed(server.url), Inbox()
+    await feed.subscribe("s-1", inbox.deliver)
+    server.proc.send_signal(signal.SIGSTOP)  # its connections stay open, and nothing answers on them
+    await asyncio.sleep(2.5)
+    server.proc.send_signal(signal.SIGCONT)
+    assert await inbox.next(10) == RETURNED  # a silent connection was taken for dead and replaced
+    await _announce(feed, "s-1", 7)
+    assert (await inbox.next())["seq"] == 7
+    await feed.unsubscribe("s-1", inbox.deliver)
