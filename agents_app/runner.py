@@ -22,7 +22,6 @@ from channels.db import database_sync_to_async
 from agents_app.approvals import approval_deliver
 from agents_app.engine import StopSignal
 from agents_app.run_execution import execute_run
-from sessions_app.consumer_dispatch import DirectDispatchMixin
 from sessions_app.layer_outages import LayerOutageMixin
 from sessions_app.runlog import run_control_group
 from sessions_app.services.runs import run_fail_crashed
@@ -39,7 +38,11 @@ def _run_id(message: dict) -> UUID | None:
         return None
 
 
-class AgentRunnerConsumer(LayerOutageMixin, DirectDispatchMixin, AsyncConsumer):
+class AgentRunnerConsumer(LayerOutageMixin, AsyncConsumer):
+    # Channels' own dispatch, whose trip to the database thread before each message paces the run starts: a
+    # burst of them (500 at once) then begins at the pace of that thread instead of queueing 500 claims on it
+    # together, which let the p99 delta lag of 500 streams reach 6.1 s (0.58 s paced; `make bench`, embedded).
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.runs: dict[UUID, tuple[asyncio.Task, StopSignal]] = {}

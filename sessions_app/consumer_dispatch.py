@@ -2,8 +2,9 @@
 
 Channels' `AsyncConsumer.dispatch` closes stale database connections before every handler, on the one thread
 that all synchronous work of the process shares: under load each message then waits its turn there, the
-message that starts a run and every frame of a socket included. Navi's handlers reach the ORM only through
-`database_sync_to_async`, which closes stale connections itself, around each call, on that thread.
+frame of a socket and every run event included. The socket's handlers reach the ORM only through
+`database_sync_to_async`, which closes stale connections itself, around each call, on that thread. (The runner
+keeps Channels' dispatch on purpose: see agents_app.runner.)
 """
 
 from __future__ import annotations
