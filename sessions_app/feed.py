@@ -169,21 +169,35 @@ class _LoopFeed:
         del self._subscribers[session_id]
         channel = feed_channel(session_id)
         self._joined.pop(channel, None)
-        self._returning.discard(channel)
+        self._confirmed_again(channel)  # its confirmation after a reconnect is awaited no more
         self._left.add(channel)
         if self._tidying is None or self._tidying.done():
             self._tidying = asyncio.get_running_loop().create_task(self._tidy(), name="navi-run-feed-tidy")
 
     async def _tidy(self) -> None:
-        async with self._lock:
-            left, self._left = self._left - {feed_channel(s) for s in self._subscribers}, set()
-            if not self._subscribers:
-                return await self._close()  # nobody listens here any more: no connection held, no task left
-            if left and self._pubsub is not None:
-                try:
-                    await asyncio.wait_for(self._pubsub.unsubscribe(*left), STEP_SECONDS)
-                except Exception:  # an outage: the reader's recovery subscribes only to the channels still joined
-                    logger.debug("unsubscribing from %d channels failed", len(left), exc_info=True)
+        """Until nothing is left to do: forgets made while it waits on Redis are caught by its next round."""
+        while True:
+            async with self._lock:
+                if not self._subscribers:
+                    self._left.clear()
+                    return await self._close()  # nobody listens here any more: no connection, no task left
+                left, self._left = self._left - {feed_channel(s) for s in self._subscribers}, set()
+                if not left:
+                    return
+                if self._pubsub is not None:
+                    try:
+                        await asyncio.wait_for(self._pubsub.unsubscribe(*left), STEP_SECONDS)
+                    except Exception:  # an outage: the recovery subscribes only to the channels still joined
+                        logger.debug("unsubscribing from %d channels failed", len(left), exc_info=True)
+
+    def _confirmed_again(self, channel: str) -> None:
+        """After a reconnect, once every subscription is back (or let go), every subscriber is told to look:
+        what was announced meanwhile is in the logs."""
+        if channel in self._returning:
+            self._returning.discard(channel)
+            if not self._returning:
+                for members in list(self._subscribers.values()):
+                    _fan_out(members, RETURNED)
 
     def _open(self):
         if self._pubsub is None:
@@ -204,13 +218,13 @@ class _LoopFeed:
     async def _disconnect(self) -> None:
         pubsub, client = self._pubsub, self._client
         self._pubsub, self._client = None, None
-        try:
-            if pubsub is not None:
-                await asyncio.wait_for(pubsub.aclose(), STEP_SECONDS)
-            if client is not None:
-                await asyncio.wait_for(client.aclose(), STEP_SECONDS)
-        except Exception:  # a connection already gone: nothing more to close
-            logger.debug("closing the run feed's connection failed", exc_info=True)
+        for closing in (pubsub, client):
+            if closing is None:
+                continue
+            try:
+                await asyncio.wait_for(closing.aclose(), STEP_SECONDS)
+            except Exception:  # a connection already gone: nothing more to close
+                logger.debug("closing the run feed's connection failed", exc_info=True)
 
     async def _read(self) -> None:
         while self._reader is asyncio.current_task():  # until closed, or recovered with nobody left to read for
@@ -250,11 +264,7 @@ class _LoopFeed:
             joined = self._joined.get(channel)
             if joined is not None and not joined.done():
                 joined.set_result(None)
-            if channel in self._returning:
-                self._returning.discard(channel)
-                if not self._returning:  # resubscribed to all: what was announced meanwhile is in the logs
-                    for members in list(self._subscribers.values()):
-                        _fan_out(members, RETURNED)
+            self._confirmed_again(channel)
         elif kind == "message":
             members = self._subscribers.get(channel.removeprefix("navi:feed:"))
             if members:

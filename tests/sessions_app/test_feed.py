@@ -147,3 +147,19 @@ async def test_a_redis_that_stops_answering_without_closing_is_noticed_and_the_f
     await _announce(feed, "s-1", 7)
     assert (await inbox.next())["seq"] == 7
     await feed.unsubscribe("s-1", inbox.deliver)
+
+
+async def test_subscribers_are_told_after_a_reconnect_even_if_a_session_is_let_go_before_its_confirmation():
+    # The reconnect's bookkeeping on its own (no Redis needed): sessions A and B resubscribed, A confirmed, then
+    # B's only socket leaves before B's confirmation is read.
+    from sessions_app.feed import _LoopFeed
+
+    here, a, b = _LoopFeed("redis://127.0.0.1:1/0"), Inbox(), Inbox()
+    here._subscribers = {"A": {a.deliver}, "B": {b.deliver}}
+    here._joined = {"navi:feed:A": asyncio.get_running_loop().create_future(), "navi:feed:B": None}
+    here._returning = {"navi:feed:A", "navi:feed:B"}
+    here._handle({"type": "subscribe", "channel": b"navi:feed:A", "data": 1})
+    assert await a.quiet(0.05)
+    here.forget("B", b.deliver)
+    assert await a.next(1) == RETURNED
+    await here._tidying
