@@ -115,6 +115,7 @@ class SessionConsumer(RunRelayMixin, InboxMixin, DirectDispatchMixin, AsyncWebso
         self.heartbeat_task = asyncio.create_task(self._heartbeats())
 
     def consumer_ended(self) -> None:
+        """What a closed socket lets go of, however it ended (run by InboxMixin, and first thing on disconnect)."""
         if getattr(self, "heartbeat_task", None):
             self.heartbeat_task.cancel()
         self.relay_end()
@@ -123,15 +124,7 @@ class SessionConsumer(RunRelayMixin, InboxMixin, DirectDispatchMixin, AsyncWebso
             run_feed().forget(self.session_id, self.deliver)
 
     async def disconnect(self, code):
-        if self.heartbeat_task:
-            self.heartbeat_task.cancel()
-        self.relay_end()
-        try:
-            if getattr(self, "subscribed", False):
-                self.subscribed = False
-                await run_feed().unsubscribe(self.session_id, self.deliver)
-        except Exception:  # the feed lost Redis: its reader forgets this socket all the same
-            logger.warning("leaving the feed of session %s failed", self.session_id, exc_info=True)
+        self.consumer_ended()  # the feed lets go at once; its connection catches up in the background
         try:
             if getattr(self, "auth_group", None):
                 await self.channel_layer.group_discard(self.auth_group, self.channel_name)

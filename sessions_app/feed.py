@@ -79,8 +79,11 @@ class MemoryFeed:
             _fan_out(members, run_event_message(run_id=str(run_id), seq=seq, text=text, final=final))
 
 
+FEED_PREFIX = "navi:feed:"
+
+
 def feed_channel(session_id: UUID | str) -> str:
-    return f"navi:feed:{session_id}"
+    return f"{FEED_PREFIX}{session_id}"
 
 
 class RedisFeed:
@@ -266,7 +269,7 @@ class _LoopFeed:
                 joined.set_result(None)
             self._confirmed_again(channel)
         elif kind == "message":
-            members = self._subscribers.get(channel.removeprefix("navi:feed:"))
+            members = self._subscribers.get(channel.removeprefix(FEED_PREFIX))
             if members:
                 run_id, seq, final, text = message["data"].decode().split(" ", 3)
                 _fan_out(members, run_event_message(run_id=run_id, seq=int(seq), text=text, final=final == "1"))
@@ -290,10 +293,10 @@ class _LoopFeed:
                     continue
                 self._returning = set(channels)
                 self._heard, self._pinged = time.monotonic(), None
-            if not channels:  # everybody left meanwhile: nothing to read
+            if channels:
+                logger.warning("the run feed has Redis again, after %d failed tries", failures)
+            else:  # everybody left meanwhile: nothing to read
                 self._reader = None
-                return
-            logger.warning("the run feed has Redis again, after %d failed tries", failures)
             return
 
 
