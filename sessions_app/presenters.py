@@ -48,18 +48,9 @@ def session_max_context(session: Session) -> int:
     return session.max_context_tokens or settings.NAVI_DEFAULT_CONTEXT_TOKENS
 
 
-def session_summary(row: dict) -> dict:
-    """A sidebar row; `row` is one of session_list_for_user's, its id and times already text."""
-    return {
-        "session_id": row["id_text"],
-        "profile_id": row["profile_id"],
-        "name": row["name"],
-        "message_count": row["message_count"],
-        "preview": row["preview"],
-        "pinned": row["pinned"],
-        "created_at": row["created_at_text"],
-        "last_active": row["last_active_text"],
-    }
+def session_list(listings: Iterable[str]) -> bytes:
+    """GET /sessions' body: the sessions' listings (JSON objects already) as one JSON array."""
+    return ("[" + ",".join(listings) + "]").encode()
 
 
 def session_created(session: Session) -> dict:

@@ -16,7 +16,7 @@ from navi_project import events
 from navi_project.errors import ApplicationError
 from navi_project.ids import id_parse
 from sessions_app.models import ACTIVE_RUN_STATUSES, MESSAGE_SHOWN, Message, Role, Run, RunStatus, Session
-from sessions_app.sql_text import IsoDateTime, UuidText
+from sessions_app.sql_text import IsoDateTime
 
 if TYPE_CHECKING:
     from accounts_app.models import User
@@ -42,15 +42,6 @@ def session_get_for_user(*, user: User | None, session_id: UUID, for_update: boo
     return session
 
 
-# A sidebar row: the session's own columns only (its list fields are kept with its messages, services.messages),
-# its id and times as text already (sessions_app.sql_text): for 10,000 rows, converting them to Python objects
-# and back was most of the list's cost.
-SESSION_SUMMARY_FIELDS = ("profile_id", "name", "message_count", "preview", "pinned")
-SESSION_SUMMARY_TEXT = {
-    "id_text": UuidText("id"),
-    "created_at_text": IsoDateTime("created_at"),
-    "last_active_text": IsoDateTime("last_active"),
-}
 _LIST_ORDER = ("-pinned", "-last_active", "-id")  # the index's order (Session.Meta): a total one
 
 
@@ -81,14 +72,14 @@ def _listed_after(position: ListPosition) -> Q:
 
 def session_list_for_user(
     *, user: User, limit: int | None = None, after: ListPosition | None = None
-) -> QuerySet[Session, dict]:
-    """The user's sessions as rows of SESSION_SUMMARY_FIELDS and SESSION_SUMMARY_TEXT, pinned first, then most
-    recently active: all of them, or the `limit` first after `after`."""
+) -> QuerySet[Session, str]:
+    """The user's sessions as their listings (Session.listing, JSON texts), pinned first, then most recently
+    active: all of them, or the `limit` first after `after`."""
     sessions = Session.objects.filter(user=user)
     if after is not None:
         sessions = sessions.filter(_listed_after(after))
-    rows = sessions.order_by(*_LIST_ORDER).values(*SESSION_SUMMARY_FIELDS, **SESSION_SUMMARY_TEXT)
-    return rows[:limit] if limit is not None else rows
+    listings = sessions.order_by(*_LIST_ORDER).values_list("listing", flat=True)
+    return listings[:limit] if limit is not None else listings
 
 
 def session_display_messages(*, session: Session) -> QuerySet[Message]:

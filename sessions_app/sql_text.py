@@ -1,8 +1,9 @@
 """Values rendered as the API writes them, by the database: for lists long enough that converting each row's
-id and times into Python objects, only to turn them back into text, is most of the answer's cost.
+times into Python objects, only to turn them back into text, is most of the answer's cost.
 
-Each expression gives exactly what the Python rendering would (`str(uuid)`, `datetime.isoformat()` of the
-time in UTC, as Django returns it), on the two databases Navi runs on (tests/sessions_app/test_sql_text.py).
+Each expression gives exactly what the Python rendering would (`datetime.isoformat()` of the time in UTC, as
+Django returns it), on the two databases Navi runs on (tests/sessions_app/test_sql_text.py). Session.listing's
+triggers (migration 0006) write the same, frozen in their SQL.
 """
 
 from __future__ import annotations
@@ -17,21 +18,6 @@ class _Text(Func):
 
     def as_sql(self, compiler, connection, **extra_context):
         raise NotSupportedError(f"{type(self).__name__} is written for SQLite and PostgreSQL only")
-
-
-class UuidText(_Text):
-    """A UUID column as `str(uuid)` writes it: 36 characters, lower case, with dashes."""
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        # Django stores a UUID on SQLite as its 32 hex digits.
-        parts = "||'-'||".join(f"substr(%(expressions)s, {start}, {length})" for start, length in _UUID_PARTS)
-        return Func.as_sql(self, compiler, connection, template=parts, **extra_context)
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        return Func.as_sql(self, compiler, connection, template="(%(expressions)s)::text", **extra_context)
-
-
-_UUID_PARTS = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
 
 
 class IsoDateTime(_Text):

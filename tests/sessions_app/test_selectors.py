@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -58,7 +59,7 @@ def test_the_list_is_the_users_own_pinned_first_then_most_recently_active(owner,
         new_session(owner, minutes_ago=60, pinned=True),
     )
     new_session(stranger)
-    listed = [row["id_text"] for row in selectors.session_list_for_user(user=owner)]
+    listed = [json.loads(text)["session_id"] for text in selectors.session_list_for_user(user=owner)]
     assert listed == [str(s.id) for s in (pinned_old, recent, old)]
 
 
@@ -70,7 +71,7 @@ def test_the_list_counts_displayed_messages_and_previews_the_last_text_but_not_a
     add(session, Role.ASSISTANT, None, tool_calls=[{"function": {"name": "todo", "arguments": {}}}])
     add(session, Role.SYSTEM, "Earlier messages were summarized", is_compression=True)
 
-    (listed,) = selectors.session_list_for_user(user=owner)
+    (listed,) = map(json.loads, selectors.session_list_for_user(user=owner))
     assert (listed["message_count"], listed["preview"]) == (4, "the last real answer")
 
 
