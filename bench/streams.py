@@ -83,9 +83,12 @@ async def navi_rate(servers, tokens: int, frames: Frames) -> tuple[float, bool]:
     return joined.count("tok") / elapsed, joined == event["content"]
 
 
-async def _one_stream(servers, base: str, sid: str, tokens: int, delay: float, lags: list, frames: Frames):
+async def _one_stream(
+    servers, base: str, sid: str, tokens: int, delay: float, lags: list, firsts: list, frames: Frames
+):
     ws = await connect(servers.ws_url(base, sid))
     await ws.next()
+    sent = time.time()
     await ws.message(script({"tokens": tokens, "stamp": True, "delay": delay}))
     parts = []
     while True:
@@ -93,6 +96,8 @@ async def _one_stream(servers, base: str, sid: str, tokens: int, delay: float, l
         now = time.time()
         frames.count += 1
         if event["type"] == "stream_delta":
+            if not parts:
+                firsts.append(now - sent)
             parts.append(event["delta"])
             for piece in event["delta"].split():
                 lags.append(now - float(piece.strip("<>")))
@@ -112,6 +117,7 @@ class LoadResult:
     intact: int
     errors: list[str]
     lags: list[float]
+    firsts: list[float]  # from each message sent to its first delta: the run's start under the load
     frames: int
     wall_s: float
     extra: dict = field(default_factory=dict)
@@ -119,15 +125,22 @@ class LoadResult:
     def lag_ms(self, p: float) -> float:
         return pct(self.lags, p) * 1000 if self.lags else float("nan")
 
+    def first_ms(self, p: float) -> float:
+        return pct(self.firsts, p) * 1000 if self.firsts else float("nan")
+
 
 async def concurrent(servers, sessions: int, tokens: int, delay: float) -> LoadResult:
     bases = [servers.front_ends[i % len(servers.front_ends)] for i in range(sessions)]
     ids = new_sessions(servers.url, sessions)
     lags: list[float] = []
+    firsts: list[float] = []
     frames = Frames()
     started = time.perf_counter()
     results = await asyncio.gather(
-        *(_one_stream(servers, base, sid, tokens, delay, lags, frames) for base, sid in zip(bases, ids, strict=True)),
+        *(
+            _one_stream(servers, base, sid, tokens, delay, lags, firsts, frames)
+            for base, sid in zip(bases, ids, strict=True)
+        ),
         return_exceptions=True,
     )
     return LoadResult(
@@ -135,6 +148,7 @@ async def concurrent(servers, sessions: int, tokens: int, delay: float) -> LoadR
         intact=sum(1 for r in results if r is True),
         errors=sorted({repr(r) if isinstance(r, BaseException) else r for r in results if r is not True})[:3],
         lags=lags,
+        firsts=firsts,
         frames=frames.count,
         wall_s=time.perf_counter() - started,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import itertools
 import json
 import math
 import threading
@@ -424,7 +425,7 @@ class FakeOllama:
                 await sleep_unless_gone(float(turn["first_delay"]), reader)
             events = self._generate(chat)
             in_final: list[dict] = []
-            for kind, value in events:
+            async for kind, value in _paced(events, delay, reader):
                 if kind == "tool_call":
                     if turn.get("error"):
                         break
@@ -437,8 +438,6 @@ class FakeOllama:
                     if turn.get("error") and sent >= error_after:
                         break
                     message = {"role": "assistant", "content": "", kind: value}
-                if sent and delay:
-                    await sleep_unless_gone(delay, reader)
                 send({**_head(chat.name), "message": message, "done": False})
                 sent += 1
                 if delay or sent % 64 == 0:
@@ -501,6 +500,20 @@ class FakeOllama:
             f"HTTP/1.1 {status} OK\r\nContent-Type: text/plain\r\nContent-Length: {len(data)}\r\n\r\n".encode() + data
         )
         return True
+
+
+async def _paced(events, delay: float, reader: asyncio.StreamReader | None):
+    """The events, `delay` apart: each made after its pause, as a model makes a token after the one before,
+    so what it stamps (`stamp`) is when it is written. The done part follows the last token by one pause, the
+    step in which the model makes its stop token."""
+    iterator = iter(events)
+    for index in itertools.count():
+        if index and delay:
+            await sleep_unless_gone(delay, reader)
+        try:
+            yield next(iterator)
+        except StopIteration:
+            return
 
 
 def _refusal(name: str, model: FakeModel, think: bool | None, tools: bool) -> str | None:
