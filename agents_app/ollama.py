@@ -8,15 +8,19 @@ What a real Ollama does that this adapter answers for (docs/ollama.md has the de
 - Requests queue behind others and model loads (OLLAMA_NUM_PARALLEL): the first part may take long
   (NAVI_OLLAMA_FIRST_BYTE_TIMEOUT); silence between parts is a different, shorter limit (NAVI_OLLAMA_READ_TIMEOUT).
 - The client has no default timeout; httpx gets one as a backstop.
+- Each call leases a client of its own (`_leased`): an httpx pool serves 100 connections at most (the 101st
+  request waits for a free one) and walks all of them at every request's start and end.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import aclosing
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
 
+import certifi
 import httpx
 import ollama
 
@@ -44,6 +48,9 @@ def model_info_from_show(body: Mapping) -> ModelInfo:
         context_length=lengths[0] if lengths else None,
         capabilities=frozenset(capabilities) if isinstance(capabilities, list) else None,
     )
+
+
+IDLE_CLIENTS = 64  # kept per process between calls; a burst past it opens new connections and closes them after
 
 
 class _Client(ollama.AsyncClient):
@@ -76,17 +83,33 @@ class OllamaLLM:
         self._context_for_model = context_for_model or num_ctx_for_model
         # httpx's own read limit is only a backstop: the two limits above are enforced per part.
         self._timeout = httpx.Timeout(max(read_timeout, self.first_byte_timeout) + 5, connect=connect_timeout)
-        self._clients: dict[asyncio.AbstractEventLoop, _Client] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._idle: list[_Client] = []  # clients of self._loop between calls, each keeping its connection alive
+        self._tls: ssl.SSLContext | None = None
         self._models: dict[str, ModelInfo] = {}
 
-    def _client(self) -> _Client:
-        # httpx clients belong to one event loop; tests and the in-process runner may use several over time.
+    @asynccontextmanager
+    async def _leased(self) -> AsyncIterator[_Client]:
+        """A client for one call, with its connection kept alive for the next. One client shared by every run
+        of a process held up the runs past its pool's 100 connections (500 streams at once: the first token
+        came after 13 s at p50) and walked all its connections at each request's start and end."""
         loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            self._clients = {loop: _Client(host=self.host, timeout=self._timeout)}
-            client = self._clients[loop]
-        return client
+        if loop is not self._loop:  # httpx clients belong to one loop; tests and the in-process runner change it
+            self._loop, self._idle = loop, []
+        idle = self._idle
+        client = idle.pop() if idle else self._new_client()
+        try:
+            yield client
+        finally:
+            if idle is self._idle and len(idle) < IDLE_CLIENTS:
+                idle.append(client)
+            else:
+                await client._client.aclose()
+
+    def _new_client(self) -> _Client:
+        if self._tls is None:  # shared: httpx builds a context per client otherwise, 15 ms each
+            self._tls = ssl.create_default_context(cafile=certifi.where())
+        return _Client(host=self.host, timeout=self._timeout, verify=self._tls)
 
     # --- What the server says of a model ----------------------------------------------------------------
 
@@ -94,7 +117,8 @@ class OllamaLLM:
         """Context length and capabilities from /api/show, asked once per model."""
         if model not in self._models:
             try:
-                body = await self._client().show_raw(model)
+                async with self._leased() as client:
+                    body = await client.show_raw(model)
             except Exception as exc:
                 raise self._explain(exc, model) from exc
             self._models[model] = model_info_from_show(body)
@@ -128,20 +152,21 @@ class OllamaLLM:
 
     async def _parts(self, payload: dict, model: str) -> AsyncIterator[dict]:
         """The stream's parts, the first within the first-byte limit and each next within the silence limit."""
-        stream = await self._client().chat_parts(payload)
         first = True
         try:
             # In this task: the stream's context must not change tasks. One timer per limit (agents_app.silence).
-            async with aclosing(stream), SilenceLimit(self.first_byte_timeout) as silence:
-                while True:
-                    async with silence.reading():
-                        part = await anext(stream, None)
-                    if part is None:
-                        return
-                    yield part
-                    if first:
-                        first = False
-                        silence.set_limit(self.read_timeout)
+            async with self._leased() as client:
+                stream = await client.chat_parts(payload)
+                async with aclosing(stream), SilenceLimit(self.first_byte_timeout) as silence:
+                    while True:
+                        async with silence.reading():
+                            part = await anext(stream, None)
+                        if part is None:
+                            return
+                        yield part
+                        if first:
+                            first = False
+                            silence.set_limit(self.read_timeout)
         except TimeoutError:
             raise self._timed_out(model, first=first) from None
 
@@ -171,7 +196,8 @@ class OllamaLLM:
             )
             try:
                 async with asyncio.timeout(self.first_byte_timeout):
-                    answer = chunk_from_part(await self._client().chat_whole(payload))
+                    async with self._leased() as client:
+                        answer = chunk_from_part(await client.chat_whole(payload))
             except TimeoutError:
                 raise self._timed_out(model, first=True) from None
         except Exception as exc:

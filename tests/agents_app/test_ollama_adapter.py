@@ -163,3 +163,31 @@ async def test_tool_call_ids_go_back_with_the_results_they_answer(fake_ollama):
         {"id": "call_abc123", "function": {"index": 0, "name": "todo", "arguments": {"action": "list"}}}
     ]
     assert sent[2] == {"role": "tool", "content": "1. milk", "tool_name": "todo", "tool_call_id": "call_abc123"}
+
+
+async def test_150_streams_at_once_all_start_none_waits_for_a_connection_of_another(fake_ollama):
+    """httpx pools serve 100 connections each: with one client for all calls, the 101st stream would wait for
+    one of the first 100 to end (here 2 s). Each call has a client of its own."""
+    llm = adapter(fake_ollama.url)
+    started = asyncio.get_running_loop().time()
+    firsts: list[float] = []
+
+    async def stream() -> str:
+        text = ""
+        async for chunk in llm.chat(model=MODEL, messages=[ChatMessage("user", script({"tokens": 2, "delay": 2}))]):
+            if chunk.content and not text:
+                firsts.append(asyncio.get_running_loop().time() - started)
+            text += chunk.content
+        return text
+
+    answers = await asyncio.gather(*(stream() for _ in range(150)))
+    assert answers == ["tok0 tok1 "] * 150
+    assert len(firsts) == 150 and max(firsts) < 1.5, sorted(firsts)[-5:]
+
+
+async def test_a_call_after_another_reuses_its_kept_connection(fake_ollama):
+    llm = adapter(fake_ollama.url)
+    await collect(llm, "one")
+    (client,) = llm._idle
+    await collect(llm, "two")
+    assert llm._idle == [client]  # leased again and given back, its connection kept alive between the calls
