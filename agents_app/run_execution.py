@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from contextlib import aclosing
 from uuid import UUID
 
@@ -215,8 +216,12 @@ async def _close(claim: _Claim, publisher: RunPublisher, terminal: dict, trailin
 
 
 async def _heartbeats(claim: _Claim, stop: StopSignal, answer: _Answer) -> None:
+    # The first beat at a random point of the interval: runs started together (a burst of messages) would
+    # otherwise beat together, hundreds of writes at once on the database thread, a pause of every stream.
+    pause = heartbeat_seconds() * random.uniform(0.2, 1.0)
     while True:
-        await asyncio.sleep(heartbeat_seconds())
+        await asyncio.sleep(pause)
+        pause = heartbeat_seconds()
         try:
             stop_requested = await run_heartbeat(
                 run_id=claim.ids["run_id"], owner_token=claim.ids["owner_token"], partial_content=answer.text()

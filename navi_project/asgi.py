@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -58,3 +59,10 @@ application = StartsInProcessRunner(
         }
     )
 )
+
+# What start-up made (modules, settings, profiles, tools) lives as long as the process. Frozen, the collector's
+# full passes skip it: they walked some 130,000 objects, a 30-40 ms pause of every stream the process serves.
+# A relay makes and drops objects by the thousand a second; collecting the young ones every 10,000 (not 700)
+# allocations makes the older generations' passes, the long pauses, 14 times rarer.
+gc.freeze()
+gc.set_threshold(10_000, 10, 10)
