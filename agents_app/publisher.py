@@ -30,9 +30,13 @@ from sessions_app.runlog import run_log
 
 logger = logging.getLogger(__name__)
 
-# After a delta, later ones wait up to this long to go out together. Measured with `make bench`: 100 ms windows
-# lowered the p99 lag of 200 streams on Redis but raised it in the embedded setup; 30 ms served both best overall.
+# After a delta, later ones wait up to this long to go out together: FLUSH_SECONDS while the process relays few
+# runs, wider as it relays more, so that its flushes stay near FLUSH_BUDGET a second in all (up to
+# LONGEST_FLUSH_SECONDS). Every flush costs the same (a log append and a wake-up, then a socket write on each
+# front end), so the cost follows the budget, not runs x tokens: measured with `make bench`, see the README.
 FLUSH_SECONDS = 0.03
+FLUSH_BUDGET = 4000
+LONGEST_FLUSH_SECONDS = 0.25
 MAX_DELTA_CHARS = 4096
 # Retries of one send back off from the first delay to the longest; after RETRY_SECONDS the event is given up
 # (logged): a socket then finds the run's end from the database (see SessionConsumer.run_check).
@@ -47,8 +51,17 @@ PADDING = json.dumps(ev.heartbeat())
 REBUILT_DELTA_CHARS = 64 * 1024  # escaped as JSON, still within DELTA_MAX_BYTES
 
 
+_relaying = 0  # the publishers of this process still sending
+
+
+def flush_window() -> float:
+    return min(LONGEST_FLUSH_SECONDS, max(FLUSH_SECONDS, _relaying / FLUSH_BUDGET))
+
+
 class RunPublisher:
-    def __init__(self, *, session_id: str, run_id: str, flush_seconds: float = FLUSH_SECONDS) -> None:
+    def __init__(self, *, session_id: str, run_id: str, flush_seconds: float | None = None) -> None:
+        """`flush_seconds`: a fixed window instead of flush_window()'s."""
+        global _relaying
         self._session_id = session_id
         self._run_id = run_id
         self._flush = flush_seconds
@@ -61,6 +74,8 @@ class RunPublisher:
         self._kept: deque[tuple[str, bool, str]] = deque()  # (text, final, answer text) of the last logged events
         self._answer_before_kept: list[str] = []  # the answer text of the logged events no longer kept
         self._task = asyncio.create_task(self._sender())
+        _relaying += 1
+        self._task.add_done_callback(_relayed)
 
     def emit(self, event: dict, *, final: bool = False) -> None:
         tail = self._pending[-1] if self._pending else None
@@ -105,7 +120,7 @@ class RunPublisher:
                 event, final = head
                 await self._publish(event, final)
                 if event["type"] in DELTA_TYPES:
-                    self._next_delta_at = time.monotonic() + self._flush
+                    self._next_delta_at = time.monotonic() + (flush_window() if self._flush is None else self._flush)
             if self._closing:
                 return
             await self._wake.wait()
@@ -175,3 +190,8 @@ class RunPublisher:
             and head[0]["type"] in DELTA_TYPES
             and len(head[0]["delta"]) < MAX_DELTA_CHARS
         )
+
+
+def _relayed(_task: asyncio.Task) -> None:
+    global _relaying
+    _relaying -= 1

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from agents_app.publisher import RunPublisher
+from agents_app.publisher import FLUSH_BUDGET, FLUSH_SECONDS, LONGEST_FLUSH_SECONDS, RunPublisher, flush_window
 from navi_project import events as ev
 from sessions_app.runlog import run_log
 from tests.feed_listener import FeedListener
@@ -57,6 +57,50 @@ async def test_the_first_delta_is_not_held_back_by_the_flush_window():
         first = await listener.next(1)
         assert json.loads(first["event"]) == ev.stream_delta("Hello")
         await publisher.close()
+
+
+async def _live_publishers(count: int) -> list[RunPublisher]:
+    publishers = [RunPublisher(session_id=str(uuid.uuid4()), run_id=str(uuid.uuid4())) for _ in range(count)]
+    await asyncio.sleep(0)
+    return publishers
+
+
+async def test_the_flush_window_widens_with_the_runs_relayed_and_narrows_as_they_end():
+    assert flush_window() == FLUSH_SECONDS
+    many = await _live_publishers(int(FLUSH_BUDGET * 0.1))
+    assert flush_window() == pytest.approx(max(FLUSH_SECONDS, 0.1), abs=0.002)
+    more = await _live_publishers(int(FLUSH_BUDGET * LONGEST_FLUSH_SECONDS))
+    assert flush_window() == LONGEST_FLUSH_SECONDS  # capped: a window never holds a token longer
+    await asyncio.gather(*(p.close() for p in many + more))
+    assert flush_window() == FLUSH_SECONDS
+
+
+async def test_under_load_a_slow_stream_goes_out_in_fewer_messages_and_loses_nothing():
+    """A stream of a token every 20 ms: alone, about one message per token past the 30 ms window; beside enough
+    live runs for 200 ms windows, about one message per 10 tokens, every token there and in order."""
+
+    async def stream(listener: FeedListener, session_id: str) -> tuple[list[str], float]:
+        run_id = str(uuid.uuid4())
+        publisher = RunPublisher(session_id=session_id, run_id=run_id)
+        tokens = [f"t{i} " for i in range(40)]
+        for token in tokens:
+            publisher.emit(ev.stream_delta(token))
+            await asyncio.sleep(0.02)
+        await publisher.close()
+        deltas = [json.loads(m["event"])["delta"] for m in await listener.drain(quiet=0.3)]
+        assert "".join(deltas) == "".join(tokens)
+        return deltas
+
+    session_id = str(uuid.uuid4())
+    async with FeedListener(session_id) as listener:
+        alone = await stream(listener, session_id)
+        others = await _live_publishers(int(FLUSH_BUDGET * 0.2))
+        try:
+            loaded = await stream(listener, session_id)
+        finally:
+            await asyncio.gather(*(p.close() for p in others))
+    assert len(alone) >= 15, alone
+    assert len(loaded) <= 8, loaded
 
 
 async def test_a_redis_outage_mid_run_delays_events_but_loses_none_and_keeps_their_order(own_redis):
