@@ -5,7 +5,9 @@ deltas of the same kind merge into the one waiting, so a fast stream costs one l
 message per window instead of one per token. The first delta goes out at once.
 
 A failed send (Redis restarting, a network blip) is retried with backoff, the same event again, so order holds
-and nothing is skipped: the log append and the wake-up are retried apart, so a retry never logs an event twice.
+and nothing is skipped. With Redis the append announces the event in the same script call (one round trip an
+event); otherwise, and after a rebuild, the wake-up is sent and retried apart from the append, so its retry
+never logs an event twice.
 
 A Redis restarted empty has lost the log: the next append comes back numbered below the one expected. The
 publisher then rebuilds the log, in one step, so numbers go on where sockets following live left off: its last
@@ -26,7 +28,7 @@ from collections import deque
 from navi_project import events as ev
 from navi_project.events import DELTA_TYPES
 from sessions_app.feed import run_feed
-from sessions_app.runlog import run_log
+from sessions_app.runlog import append_announcing, run_log
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +129,14 @@ class RunPublisher:
 
     async def _publish(self, event: dict, final: bool) -> None:
         text = json.dumps(event)
-        seq = await self._retrying("log", lambda: run_log().append(self._run_id, text, final))
+        # With Redis, the append announces the event too, in one round trip (runlog.append_announcing).
+        logged = await self._retrying(
+            "log",
+            lambda: append_announcing(
+                session_id=self._session_id, run_id=self._run_id, text=text, final=final, expected=self._next_seq
+            ),
+        )
+        seq, announced = logged if logged is not None else (None, False)
         if seq is not None and seq < self._next_seq:
             logger.warning("run %s: its log was lost (at %d of %d); rebuilding it", self._run_id, seq, self._next_seq)
             entries = [*self._log_so_far(), (text, final)]
@@ -135,6 +144,8 @@ class RunPublisher:
         if seq is None:
             return  # given up, or the run's log had ended already (its end was told by someone else)
         self._logged(seq, text, final, event)
+        if announced:
+            return
         await self._retrying(
             "wake-up",
             lambda: run_feed().announce(

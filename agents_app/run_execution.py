@@ -36,7 +36,7 @@ from agents_app.engine.tools import ToolPorts
 from agents_app.file_store import StorageSessionFiles
 from agents_app.long_run_items import store_long_run_item
 from agents_app.ollama import default_llm
-from agents_app.profiles import profile_get
+from agents_app.profiles import profile_catalog
 from agents_app.publisher import RunPublisher
 from agents_app.stores import DjangoMemoryStore, DjangoProfileDirectory, DjangoTodoStore, memory_system_extras
 from agents_app.tool_registry import tool_registry
@@ -72,7 +72,9 @@ def tool_ports() -> ToolPorts:
 
 def run_input_for(*, profile_id: str, user_id: UUID, session_id: UUID, history: tuple) -> RunInput | str:
     """The engine's input for a session's next run, or the reason it cannot run. Synchronous (may read the ORM)."""
-    profile = profile_get(profile_id=profile_id)
+    # The catalog, not profile_get: the operators' availability override (a query) only governs who may pick a
+    # profile; sessions already on it keep working (docs/admin.md), so a run has no use for it.
+    profile = profile_catalog().get(profile_id)
     if profile is None:
         return f"The session's profile {profile_id!r} is not available any more (check NAVI_PROFILES_DIR)."
     # What the agent remembers about the user, picked for the new message.

@@ -86,10 +86,17 @@ def feed_channel(session_id: UUID | str) -> str:
     return f"{FEED_PREFIX}{session_id}"
 
 
+def feed_text(*, run_id: UUID | str, seq: int, text: str, final: bool) -> str:
+    """An announcement on a session's feed channel: run id, seq, final flag and the event, in one text a reader
+    splits at its first three spaces. (The run log's append script writes the same, sessions_app.runlog.)"""
+    return f"{run_id} {seq} {int(final)} {text}"
+
+
 class RedisFeed:
     """One pub/sub connection and reader task per event loop, open while the loop has subscribers."""
 
     def __init__(self, url: str) -> None:
+        self.url = url
         self._url = url
         self._clients = LoopClients(url)
         self._loops: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -113,8 +120,9 @@ class RedisFeed:
         self._here().forget(str(session_id), deliver)
 
     async def announce(self, *, session_id: UUID | str, run_id: UUID | str, seq: int, text: str, final: bool) -> None:
-        # run id, seq, final flag and the event, in one text a reader splits at its first three spaces
-        await self._clients.get().publish(feed_channel(session_id), f"{run_id} {seq} {int(final)} {text}")
+        await self._clients.get().publish(
+            feed_channel(session_id), feed_text(run_id=run_id, seq=seq, text=text, final=final)
+        )
 
 
 class _LoopFeed:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
 
-from sessions_app.feed import run_feed
+from sessions_app.feed import RedisFeed, feed_channel, run_feed
 from sessions_app.redis_clients import LoopClients, PerProcess
 
 LOG_TTL_SECONDS = 24 * 3600
@@ -65,12 +65,18 @@ class MemoryRunLog:
 
 # One step on the server, so two front ends repairing the same run (or a late runner) append one final entry.
 # The TTL is set on the first entry, renewed every 256th and on the final one: a log lives a day past its
-# run's last events, at three commands an append.
+# run's last events, at three commands an append. Given a feed channel (ARGV[4]), the run's id and the lowest
+# number expected (ARGV[5], ARGV[6]), an entry numbered so is announced on the channel in the same step, as
+# feed.feed_text writes it: one round trip an event instead of two. An entry numbered lower (the log was lost,
+# Redis restarted empty) is not: its runner rebuilds the log first, then announces.
 _APPEND = """
 if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
 if ARGV[2] == '1' then redis.call('SET', KEYS[2], '1', 'EX', ARGV[3]) end
 local length = redis.call('RPUSH', KEYS[1], ARGV[2] .. ARGV[1])
 if length % 256 == 1 or ARGV[2] == '1' then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
+if ARGV[4] and length - 1 >= tonumber(ARGV[6]) then
+  redis.call('PUBLISH', ARGV[4], ARGV[5] .. ' ' .. (length - 1) .. ' ' .. ARGV[2] .. ' ' .. ARGV[1])
+end
 return length - 1
 """
 
@@ -89,6 +95,7 @@ class RedisRunLog:
     """As MemoryRunLog, in Redis: one list per run, and a key that marks the run's log as ended."""
 
     def __init__(self, url: str) -> None:
+        self.url = url
         self._clients = LoopClients(
             url, lambda client: (client, client.register_script(_APPEND), client.register_script(_RESEED))
         )
@@ -100,11 +107,15 @@ class RedisRunLog:
     def _key(run_id: str) -> str:
         return f"navi:runlog:{run_id}"
 
-    async def append(self, run_id: str, text: str, final: bool) -> int | None:
+    async def append(
+        self, run_id: str, text: str, final: bool, *, announce: tuple[str, int] | None = None
+    ) -> int | None:
+        """`announce`: (feed channel, lowest seq): the entry is announced there too if numbered so (_APPEND)."""
         _, script, _ = self._client()
-        seq = await script(
-            keys=[self._key(run_id), self._key(run_id) + ":final"], args=[text, "1" if final else "0", LOG_TTL_SECONDS]
-        )
+        args = [text, "1" if final else "0", LOG_TTL_SECONDS]
+        if announce is not None:
+            args += [announce[0], run_id, announce[1]]
+        seq = await script(keys=[self._key(run_id), self._key(run_id) + ":final"], args=args)
         return None if seq < 0 else seq
 
     async def read(self, run_id: str, after: int = -1) -> list[LogEntry]:
@@ -119,6 +130,19 @@ class RedisRunLog:
 
 
 run_log: PerProcess[RunLog] = PerProcess(RedisRunLog, MemoryRunLog)
+
+
+async def append_announcing(
+    *, session_id: str, run_id: str, text: str, final: bool, expected: int
+) -> tuple[int | None, bool]:
+    """Append an event to its run's log, and announce it on the session's feed in the same Redis step when both
+    are on one Redis and the log numbers it `expected` or later (a runner's next event, the log not lost).
+    Returns its seq (None: the log had ended) and whether it was announced; if not, the caller announces."""
+    log, feed = run_log(), run_feed()
+    if isinstance(log, RedisRunLog) and isinstance(feed, RedisFeed) and log.url == feed.url:
+        seq = await log.append(run_id, text, final, announce=(feed_channel(session_id), expected))
+        return seq, seq is not None and seq >= expected
+    return await log.append(run_id, text, final), False
 
 
 async def publish(*, session_id: UUID | str, run_id: UUID | str, text: str, final: bool) -> int | None:

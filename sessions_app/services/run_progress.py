@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from sessions_app.models import MESSAGE_BODY, Message, Run, RunStatus, Session
-from sessions_app.selectors import session_context_messages
 from sessions_app.services.compression import session_compress_context
 from sessions_app.services.messages import message_add
 from sessions_app.services.planning_logs import planning_log_add
@@ -42,28 +41,64 @@ class RunStart:
     owner_token: UUID
 
 
-@transaction.atomic
 def run_begin(*, run_id: UUID) -> RunStart | None:
-    """Claim a queued run. None when it is gone or not queued any more (another runner, or already failed)."""
+    """Claim a queued run. None when it is gone or not queued any more (another runner, or already failed).
+
+    Two statements, each its own transaction (first-token latency): the claim, one `UPDATE ... RETURNING` that
+    also reads the run's session, then the context. Nothing else writes the context while the run runs (only
+    its runner, under the token just taken); a session deleted in between takes the run with it, and the
+    runner's first write is then fenced."""
     now = timezone.now()
     token = uuid.uuid4()
-    claimed = Run.objects.filter(id=run_id, status=RunStatus.QUEUED).update(
-        status=RunStatus.RUNNING, started_at=now, heartbeat_at=now, owner_token=token
-    )
-    if not claimed:
+    claimed = _claim(run_id=run_id, now=now, token=token)
+    if claimed is None:
         return None
-    run = Run.objects.select_related("session").get(id=run_id)
-    session = run.session
+    session_id, user_id, profile_id, max_context_tokens, stop_requested = claimed
+    session_id, user_id = UUID(str(session_id)), UUID(str(user_id))
+    context = Message.objects.filter(session_id=session_id, in_context=True).order_by("id").values(*MESSAGE_BODY)
     return RunStart(
-        run_id=run.id,
-        session_id=session.id,
-        user_id=session.user_id,
-        profile_id=session.profile_id,
-        max_context_tokens=session.max_context_tokens,
-        context=list(session_context_messages(session=session).values(*MESSAGE_BODY)),
-        stop_requested=run.stop_requested,
+        run_id=run_id,
+        session_id=session_id,
+        user_id=user_id,
+        profile_id=profile_id,
+        max_context_tokens=max_context_tokens,
+        context=list(context),
+        stop_requested=bool(stop_requested),
         owner_token=token,
     )
+
+
+def _claim(*, run_id: UUID, now, token: UUID) -> tuple | None:
+    """queued -> running under a fresh token, in one statement; the run's session id, its user, profile and
+    context limit, and the stop flag. (SQLite lets RETURNING read only the updated table: scalar subqueries.)"""
+    q = connection.ops.quote_name
+    run, session = Run._meta, Session._meta
+    field = run.get_field
+    session_of = (
+        f"FROM {q(session.db_table)} WHERE {q(session.pk.column)} = {q(run.db_table)}.{q(field('session').column)}"
+    )
+    sql = (
+        f"UPDATE {q(run.db_table)} SET {q(field('status').column)} = %s, {q(field('started_at').column)} = %s, "
+        f"{q(field('heartbeat_at').column)} = %s, {q(field('owner_token').column)} = %s "
+        f"WHERE {q(run.pk.column)} = %s AND {q(field('status').column)} = %s RETURNING {q(field('session').column)}, "
+        + ", ".join(
+            f"(SELECT {q(session.get_field(name).column)} {session_of})"
+            for name in ("user", "profile_id", "max_context_tokens")
+        )
+        + f", {q(field('stop_requested').column)}"
+    )
+    when = field("started_at").get_db_prep_value(now, connection)
+    params = [
+        RunStatus.RUNNING,
+        when,
+        when,
+        field("owner_token").get_db_prep_value(token, connection),
+        run.pk.get_db_prep_value(run_id, connection),
+        RunStatus.QUEUED,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 def _held(*, run_id: UUID, owner_token: UUID) -> QuerySet[Run]:

@@ -79,3 +79,34 @@ async def test_a_runner_failed_as_stale_that_then_resumes_writes_nothing_into_th
     assert not await database_sync_to_async(PlanningLog.objects.filter(run_id=first.id).exists)()
     assert "Traceback" not in caplog.text and "IntegrityError" not in caplog.text
     assert stored_session.context_token_count > 0  # the second run's count, not one the old runner wrote later
+
+
+async def test_a_claim_and_its_engine_input_take_one_trip_of_three_statements_and_ignore_the_availability_override():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from agents_app.models import ProfileAvailability
+    from agents_app.run_execution import begin
+    from sessions_app.models import Role
+    from sessions_app.services.messages import message_add
+
+    def submitted():
+        user = user_get_or_create_owner()
+        session = session_create(user=user, profile_id="secretary")
+        # Made admin-only after the session was made: the session keeps working (docs/admin.md).
+        ProfileAvailability.objects.update_or_create(profile_id="secretary", defaults={"is_admin_only": True})
+        # A submit's rows, without its run.start: no runner here takes it (nor one of a later test, on Redis).
+        run = Run.objects.create(session=session)
+        message_add(session_id=session.id, run=run, role=Role.USER, content="hi", touch=True)
+        return run.id
+
+    def claimed(run_id):
+        with CaptureQueriesContext(connection) as queries:
+            started = begin.func(run_id)  # begin's own work, on this thread (begin is its async form)
+        return started, [q["sql"] for q in queries.captured_queries]  # read before the connection is let go
+
+    (start, run_input), queries = await database_sync_to_async(claimed)(await database_sync_to_async(submitted)())
+    # The claim (its session read with it), the context, the user's memory: no availability query.
+    assert len(queries) == 3, queries
+    assert run_input.agent.profile_id == "secretary" and run_input.session_id == str(start.session_id)
+    assert [m.content for m in run_input.history] == ["hi"]

@@ -8,7 +8,8 @@ import uuid
 
 import pytest
 
-from sessions_app.runlog import MemoryRunLog, RedisRunLog, publish, run_log
+from sessions_app import feed, runlog
+from sessions_app.runlog import MemoryRunLog, RedisRunLog, append_announcing, publish, run_log
 from tests.feed_listener import FeedListener
 
 
@@ -146,3 +147,50 @@ async def test_the_memory_log_is_reseeded_whole_and_goes_on_from_there():
 @pytest.mark.asyncio
 async def test_the_redis_log_is_reseeded_whole_and_goes_on_from_there(own_redis):
     await _a_lost_log_is_reseeded_whole_and_goes_on_from_there(RedisRunLog(own_redis.url))
+
+
+@pytest.fixture
+def redis_log_and_feed(own_redis):
+    """The process's run log and feed on a Redis of this test's own, as a server with REDIS_URL has them."""
+    saved = runlog.run_log.instance, feed.run_feed.instance
+    runlog.run_log.instance, feed.run_feed.instance = RedisRunLog(own_redis.url), feed.RedisFeed(own_redis.url)
+    yield
+    runlog.run_log.instance, feed.run_feed.instance = saved
+
+
+@pytest.mark.asyncio
+@pytest.mark.usefixtures("redis_log_and_feed")
+async def test_with_redis_a_runners_append_announces_its_entry_in_the_same_step():
+    session_id, run_id = str(uuid.uuid4()), str(uuid.uuid4())
+    entries = [('{"type": "stream_start"}', False), ('{"type": "stream_end"}', True)]
+    async with FeedListener(session_id) as listener:
+        told = [
+            await append_announcing(session_id=session_id, run_id=run_id, text=text, final=final, expected=n)
+            for n, (text, final) in enumerate(entries)
+        ]
+        woken = [await listener.next(2), await listener.next(2)]
+        late = await append_announcing(session_id=session_id, run_id=run_id, text='{"x": 1}', final=True, expected=2)
+        # Numbered below what the runner expects: its log was lost, so it is not announced (the runner rebuilds it).
+        lost = str(uuid.uuid4())
+        lower = await append_announcing(session_id=session_id, run_id=lost, text='{"n": 0}', final=False, expected=5)
+        assert await listener.drain(quiet=0.2) == []
+    assert told == [(0, True), (1, True)] and late == (None, False) and lower == (0, False)
+    assert woken == [
+        feed.run_event_message(run_id=run_id, seq=n, text=text, final=final) for n, (text, final) in enumerate(entries)
+    ]
+    assert [(e.text, e.final) for e in await run_log().read(run_id)] == entries
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("log_kind", ["memory", "redis"])
+async def test_unless_log_and_feed_share_a_redis_the_append_leaves_the_announcement_to_its_caller(log_kind, request):
+    saved = runlog.run_log.instance, feed.run_feed.instance
+    runlog.run_log.instance, feed.run_feed.instance = make_log(log_kind, request), feed.MemoryFeed()
+    try:
+        session_id, run_id = str(uuid.uuid4()), str(uuid.uuid4())
+        async with FeedListener(session_id) as listener:
+            logged = await append_announcing(session_id=session_id, run_id=run_id, text='"x"', final=False, expected=0)
+            assert await listener.drain(quiet=0.2) == []
+    finally:
+        runlog.run_log.instance, feed.run_feed.instance = saved
+    assert logged == (0, False)

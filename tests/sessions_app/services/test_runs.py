@@ -156,3 +156,18 @@ def test_a_submit_counts_the_message_and_marks_the_session_active_in_one_update_
     session.refresh_from_db()
     assert (session.message_count, session.preview) == (1, "What is on today?")
     assert session.last_active >= before and session.updated_at >= before
+
+
+def test_a_submit_reads_the_active_run_with_the_session_lock_and_reads_a_run_only_when_there_is_one(
+    owner, session, settings
+):
+    with CaptureQueriesContext(connection) as queries:
+        submit(owner, session)
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert len(reads) == 1 and '"sessions_app_run"' in reads[0]  # the lock's statement reads the active run too
+
+    stale = Run.objects.get(session=session)
+    long_ago = timezone.now() - timedelta(seconds=settings.NAVI_RUN_STALE_SECONDS + 5)
+    Run.objects.filter(id=stale.id).update(created_at=long_ago)
+    fresh = submit(owner, session, "again")  # the active run, read once the lock named it, was stale: failed
+    assert Run.objects.get(id=stale.id).status == RunStatus.FAILED and fresh.status == RunStatus.QUEUED
