@@ -54,9 +54,16 @@ def run_state(run_id: str) -> tuple[str, list[tuple[str, str]]]:
     return run.status, rows
 
 
-async def start_message(layer) -> dict:
-    """The message a submit sent to the runner channel, as the worker would receive it."""
-    return await asyncio.wait_for(layer.receive(RUNNER_CHANNEL), 5)
+async def start_message(layer, run_id: str) -> dict:
+    """The message a submit sent to the runner channel for `run_id`, as the worker would receive it. The
+    channel is shared (with Redis, by every test of the run): what earlier tests left on it is passed over."""
+
+    async def receive() -> dict:
+        while (message := await layer.receive(RUNNER_CHANNEL)).get("run_id") != run_id:
+            pass
+        return message
+
+    return await asyncio.wait_for(receive(), 5)
 
 
 async def logged_until_final(run_id: str, timeout: float = 15) -> list[dict]:
@@ -80,7 +87,7 @@ async def streaming(run_id: str) -> None:
 
 async def test_run_start_drives_the_run_to_a_stored_answer_and_a_final_logged_event(fake_ollama, layer, runner):
     session_id, run_id = await submit("hi " + script({"content": "Hello from the runner"}))
-    message = await start_message(layer)
+    message = await start_message(layer, run_id)
     assert message == {"type": "run.start", "run_id": run_id}
 
     await runner.send_input(message)
@@ -95,7 +102,7 @@ async def test_run_start_drives_the_run_to_a_stored_answer_and_a_final_logged_ev
 
 async def test_a_repeated_run_start_runs_the_run_once(fake_ollama, layer, runner):
     _, run_id = await submit("hi " + script({"content": "only once", "delay": 0.05}))
-    message = await start_message(layer)
+    message = await start_message(layer, run_id)
     await runner.send_input(message)
     await runner.send_input(message)  # redelivered while it runs
     events = await logged_until_final(run_id)
@@ -109,7 +116,7 @@ async def test_a_repeated_run_start_runs_the_run_once(fake_ollama, layer, runner
 
 async def test_run_stop_reaches_the_consumer_through_the_runs_control_group(fake_ollama, layer, runner):
     session_id, run_id = await submit("hi " + script({"tokens": 400, "delay": 0.05}))
-    await runner.send_input(await start_message(layer))
+    await runner.send_input(await start_message(layer, run_id))
     await streaming(run_id)
 
     stopped = await database_sync_to_async(
