@@ -20,7 +20,6 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
 
-import certifi
 import httpx
 import ollama
 
@@ -107,8 +106,8 @@ class OllamaLLM:
                 await client._client.aclose()
 
     def _new_client(self) -> _Client:
-        if self._tls is None:  # shared: httpx builds a context per client otherwise, 15 ms each
-            self._tls = ssl.create_default_context(cafile=certifi.where())
+        if self._tls is None:  # shared: httpx builds one per client otherwise (15 ms each); as httpx does, so
+            self._tls = httpx.create_ssl_context()  # SSL_CERT_FILE and SSL_CERT_DIR still name the trusted CAs
         return _Client(host=self.host, timeout=self._timeout, verify=self._tls)
 
     # --- What the server says of a model ----------------------------------------------------------------

@@ -207,6 +207,9 @@ async def _close(claim: _Claim, publisher: RunPublisher, terminal: dict, trailin
             )
         except RunFenced:
             claim.lost = True
+        except BaseException:
+            await publisher.close()  # what it holds goes out; the runner fails the crashed run (agents_app.runner)
+            raise
     if claim.lost:
         logger.info("run %s was taken from this runner (failed as stale, or deleted); it stops", claim.ids["run_id"])
         publisher.abandon()

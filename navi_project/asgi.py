@@ -64,4 +64,5 @@ application = StartsInProcessRunner(
 # full passes skip it: they walked some 130,000 objects, a 30-40 ms pause of every stream the process serves.
 # (Collecting young objects less often, every 10,000 allocations, was tried: 9 MB more with 500 idle sockets
 # and 54 MB more after 500 streams, for no lag measurably gained.)
+gc.collect()  # what start-up left for the collector goes first: frozen, it would stay for good
 gc.freeze()

@@ -66,7 +66,9 @@ def _message_submit(*, user: User, session_id: UUID, message: UserMessage) -> Ru
     # reads the session's active run's id with it, and the run itself only when there is one.
     session = _session_locked(user=user, session_id=session_id)
     if session.active_run_id is not None:
-        active = Run.objects.filter(id=session.active_run_id).first()
+        # Read again, as it is now: on PostgreSQL the lock's subquery saw the run as it was before the lock was
+        # granted, and a run that ended meanwhile is no reason to refuse.
+        active = Run.objects.filter(id=session.active_run_id, status__in=ACTIVE_RUN_STATUSES).first()
         if active is not None and not run_fail_if_stale(run=active):
             raise ApplicationError(RUN_IN_PROGRESS, 409)
     run = Run.objects.create(session=session)

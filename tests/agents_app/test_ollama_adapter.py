@@ -189,5 +189,13 @@ async def test_a_call_after_another_reuses_its_kept_connection(fake_ollama):
     llm = adapter(fake_ollama.url)
     await collect(llm, "one")
     (client,) = llm._idle
+    (connection,) = client._client._transport._pool.connections  # httpx's pool, under the ollama client
     await collect(llm, "two")
-    assert llm._idle == [client]  # leased again and given back, its connection kept alive between the calls
+    assert llm._idle == [client]  # leased again and given back
+    assert client._client._transport._pool.connections == [connection]  # the same connection, kept alive
+
+
+async def test_the_trusted_certificates_named_by_the_environment_are_honoured(fake_ollama, monkeypatch):
+    monkeypatch.setenv("SSL_CERT_FILE", "/nonexistent/ca.pem")
+    with pytest.raises(FileNotFoundError):
+        adapter(fake_ollama.url)._new_client()
