@@ -5,6 +5,7 @@ A bad value raises ConfigError naming the variable; manage.py and asgi.py print 
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from navi_project import config
@@ -123,6 +124,8 @@ except Exception as exc:  # django-environ raises several types for a malformed 
 if DATABASES["default"]["ENGINE"] not in ("django.db.backends.sqlite3", "django.db.backends.postgresql"):
     raise config.ConfigError("DATABASE_URL must be a postgres:// or sqlite:// URL")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if sqlite3.sqlite_version_info < (3, 35):  # a run is claimed with UPDATE ... RETURNING
+        raise config.ConfigError(f"SQLite {sqlite3.sqlite_version} is too old: Navi needs 3.35 or newer")
     # WAL lets readers (the REST API) go on while the runner writes; the timeout rides out short write locks.
     # IMMEDIATE: a transaction takes the write lock when it begins, so it waits its turn on the busy timeout. A
     # deferred one that reads first and then writes is refused "database is locked" at once instead of waiting.

@@ -63,3 +63,13 @@ def test_oauth_mode_starts_with_the_server_and_client_id(tmp_path):
     oauth = {"NAVI_AUTH_MODE": "oauth", "GNEXUS_AUTH_URL": "https://auth.example", "GNEXUS_AUTH_CLIENT_ID": "navi"}
     result = start(oauth, tmp_path, "manage.py", "check")
     assert result.returncode == 0, result.stderr
+
+
+def test_an_sqlite_older_than_3_35_stops_start_up_naming_it(tmp_path):
+    # The SQLite Python links is the system's: an old one is what this machine's stands in for here.
+    old = "import sqlite3, runpy, sys; sqlite3.sqlite_version_info = (3, 31, 1); sqlite3.sqlite_version = '3.31.1'; "
+    result = start(
+        {}, tmp_path, "-c", old + "sys.argv = ['manage.py', 'check']; runpy.run_path('manage.py', run_name='__main__')"
+    )
+    assert result.returncode != 0
+    assert "SQLite 3.31.1 is too old: Navi needs 3.35 or newer" in result.stderr and "Traceback" not in result.stderr
