@@ -97,7 +97,6 @@ class RedisFeed:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._url = url
         self._clients = LoopClients(url)
         self._loops: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._loops_lock = threading.Lock()
@@ -107,7 +106,7 @@ class RedisFeed:
         with self._loops_lock:
             feed = self._loops.get(loop)
             if feed is None:
-                feed = self._loops[loop] = _LoopFeed(self._url)
+                feed = self._loops[loop] = _LoopFeed(self.url)
         return feed
 
     async def subscribe(self, session_id: UUID | str, deliver: Deliver) -> None:

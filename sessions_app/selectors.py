@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from django.db.models import Q, QuerySet, TextField
+from django.db.models import OuterRef, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
 
 from navi_project import events
@@ -29,13 +29,19 @@ def session_id_parse(value: object) -> UUID:
     return id_parse(value, not_found=SESSION_NOT_FOUND)
 
 
-def session_get_for_user(*, user: User | None, session_id: UUID, for_update: bool = False) -> Session:
+def session_get_for_user(
+    *, user: User | None, session_id: UUID, for_update: bool = False, with_active_run_id: bool = False
+) -> Session:
     """The user's session, or 404 (another user's session is as unknown as a missing one).
 
     Callers parse the id at their entry point (`session_id_parse`); it is checked again here, so an id that
-    slipped through unparsed is still a 404, never a 500."""
+    slipped through unparsed is still a 404, never a 500. `with_active_run_id`: the id of its active run (None
+    without one) as `active_run_id`, read by the same statement."""
     sid = session_id_parse(session_id)
-    sessions = Session.objects.select_for_update() if for_update else Session.objects
+    sessions = Session.objects.select_for_update() if for_update else Session.objects.all()
+    if with_active_run_id:
+        active = Run.objects.filter(session_id=OuterRef("id"), status__in=ACTIVE_RUN_STATUSES).values("id")[:1]
+        sessions = sessions.annotate(active_run_id=Subquery(active))
     session = sessions.filter(id=sid, user=user).first() if user is not None else None
     if session is None:
         raise ApplicationError(SESSION_NOT_FOUND, 404)

@@ -9,19 +9,12 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from navi_project import events
 from navi_project.errors import ApplicationError
 from sessions_app.models import ACTIVE_RUN_STATUSES, Message, Role, Run, RunStatus, Session
-from sessions_app.selectors import (
-    SESSION_NOT_FOUND,
-    run_active_for_session,
-    run_terminal_event,
-    session_get_for_user,
-    session_id_parse,
-)
+from sessions_app.selectors import run_active_for_session, run_terminal_event, session_get_for_user
 from sessions_app.services.dispatch import publish_final_after_commit, run_enqueue, run_signal_stop
 from sessions_app.services.messages import message_add
 
@@ -64,7 +57,7 @@ def message_submit(*, user: User, session_id: UUID, message: UserMessage) -> Run
 def _message_submit(*, user: User, session_id: UUID, message: UserMessage) -> Run:
     # Locking the session row serializes submits to it; every query here is on the first-token path: the lock
     # reads the session's active run's id with it, and the run itself only when there is one.
-    session = _session_locked(user=user, session_id=session_id)
+    session = session_get_for_user(user=user, session_id=session_id, for_update=True, with_active_run_id=True)
     if session.active_run_id is not None:
         # Read again, as it is now: on PostgreSQL the lock's subquery saw the run as it was before the lock was
         # granted, and a run that ended meanwhile is no reason to refuse.
@@ -77,18 +70,6 @@ def _message_submit(*, user: User, session_id: UUID, message: UserMessage) -> Ru
     )
     run_enqueue(run_id=run.id)
     return run
-
-
-def _session_locked(*, user: User, session_id: UUID) -> Session:
-    """The user's session, its row locked, with its active run's id as `active_run_id` (None without one), in
-    one statement. 404 as session_get_for_user."""
-    active = Run.objects.filter(session_id=OuterRef("id"), status__in=ACTIVE_RUN_STATUSES).values("id")[:1]
-    sessions = Session.objects.select_for_update().annotate(active_run_id=Subquery(active))
-    sid = session_id_parse(session_id)
-    session = sessions.filter(id=sid, user=user).first() if user is not None else None
-    if session is None:
-        raise ApplicationError(SESSION_NOT_FOUND, 404)
-    return session
 
 
 def run_request_stop(*, user: User, session_id: UUID) -> bool:
